@@ -1,0 +1,374 @@
+// kernels.h: THE contract between TypeScript and the native backends.
+//
+// Every kernel below is implemented by each backend under the same name, in the file of its family
+// (native/cpu/<family>.cc, native/cuda/<family>.cu), inside namespace layerwise::<backend>.
+// scripts/gen-contract.mjs parses this file and generates the N-API glue
+// (native/binding/generated/), the kernel table each backend fills, and the TypeScript mirror
+// (src/native/kernels.generated.ts); test/contract.test.ts fails when they disagree.
+//
+// Conventions (the generator relies on them):
+//   * Outputs first, then inputs, then sizes and options.
+//   * Device pointers carry a shape comment `// (d0, d1, ...)`: the binding checks, before the
+//     call, that the buffer holds at least d0*d1*... elements of the pointer's type.
+//   * `float* const*` / `const float* const*` are arrays of device buffers (multi-tensor kernels).
+//   * Parameters named host_* are host arrays (JS arrays or typed arrays), not device memory.
+//   * All tensors are contiguous, row-major (NCHW for images). No strides, no shape inference:
+//     TypeScript resolves every size and passes plain integers.
+//   * Outputs are overwritten, never accumulated into, unless a comment says otherwise.
+//   * Every kernel returns a Status; none aborts, throws or exits.
+#pragma once
+#include <cstdint>
+
+#include "layerwise/status.h"
+
+#ifndef LAYERWISE_BACKEND
+#define LAYERWISE_BACKEND cpu
+#endif
+
+namespace layerwise {
+namespace LAYERWISE_BACKEND {
+
+struct Context;  // per-backend execution state: threads on CPU, stream and handles on CUDA
+
+// ---- memory (copy.cc): used by the binding's buffer objects; device_* are not JS kernels ----
+Status device_alloc(Context& ctx, void** out, int64_t bytes);
+Status device_free(Context& ctx, void* ptr);
+Status device_synchronize(Context& ctx);
+
+Status fill_f32(Context& ctx,
+                float* y,  // (n)
+                float value, int64_t n);
+Status copy_bytes(Context& ctx,
+                  uint8_t* dst,        // (bytes)
+                  const uint8_t* src,  // (bytes)
+                  int64_t bytes);
+Status copy_from_host(Context& ctx,
+                      uint8_t* dst,  // (bytes)
+                      const void* host_src, int64_t bytes);
+Status copy_to_host(Context& ctx,
+                    void* host_dst,
+                    const uint8_t* src,  // (bytes)
+                    int64_t bytes);
+// y = x.permute(host_perm); host_shape is x's shape; at most 8 dimensions.
+Status permute_f32(Context& ctx,
+                   float* y,        // (numel)
+                   const float* x,  // (numel)
+                   int64_t numel, int64_t ndim,
+                   const int64_t* host_shape,  // (ndim)
+                   const int64_t* host_perm);  // (ndim)
+// y = (x / 255 - mean[c]) / std[c]: uint8 pixels to normalized floats.
+Status normalize_u8(Context& ctx,
+                    float* y,          // (n, c, hw)
+                    const uint8_t* x,  // (n, c, hw)
+                    int64_t n, int64_t c, int64_t hw,
+                    const float* host_mean,  // (c)
+                    const float* host_std);  // (c)
+
+// ---- matmul.cc ----
+// c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] for i < batch, row-major; op(a) is (m, k),
+// op(b) is (k, n). stride_* are in elements between consecutive matrices; 0 broadcasts one matrix.
+Status matmul_batched(Context& ctx,
+                      float* c,        // ((batch - 1) * stride_c + m * n)
+                      const float* a,  // ((batch - 1) * stride_a + m * k)
+                      const float* b,  // ((batch - 1) * stride_b + k * n)
+                      int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a,
+                      bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b,
+                      int64_t stride_c);
+
+// ---- conv2d.cc ---- (PyTorch Conv2d semantics: cross-correlation, zero padding, groups)
+Status conv2d_forward(Context& ctx,
+                      float* y,        // (batch, out_channels, out_h, out_w)
+                      const float* x,  // (batch, in_channels, in_h, in_w)
+                      const float* w,  // (out_channels, in_channels / groups, kernel_h, kernel_w)
+                      int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
+                      int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h,
+                      int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+                      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups);
+Status conv2d_backward_input(Context& ctx,
+                             float* dx,        // (batch, in_channels, in_h, in_w)
+                             const float* dy,  // (batch, out_channels, out_h, out_w)
+                             const float* w,   // (out_channels, in_channels / groups, kernel_h, kernel_w)
+                             int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
+                             int64_t out_channels, int64_t kernel_h, int64_t kernel_w,
+                             int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w,
+                             int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                             int64_t dilation_w, int64_t groups);
+Status conv2d_backward_weight(Context& ctx,
+                              float* dw,        // (out_channels, in_channels / groups, kernel_h, kernel_w)
+                              const float* dy,  // (batch, out_channels, out_h, out_w)
+                              const float* x,   // (batch, in_channels, in_h, in_w)
+                              int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
+                              int64_t out_channels, int64_t kernel_h, int64_t kernel_w,
+                              int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w,
+                              int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                              int64_t dilation_w, int64_t groups);
+
+// ---- elementwise.cc ---- (y may alias an input in every kernel of this family)
+// y = alpha * a + beta * b
+Status add_forward(Context& ctx,
+                   float* y,        // (n)
+                   const float* a,  // (n)
+                   const float* b,  // (n)
+                   float alpha, float beta, int64_t n);
+// y = a * b
+Status mul_forward(Context& ctx,
+                   float* y,        // (n)
+                   const float* a,  // (n)
+                   const float* b,  // (n)
+                   int64_t n);
+// y = alpha * x
+Status scale_forward(Context& ctx,
+                     float* y,        // (n)
+                     const float* x,  // (n)
+                     float alpha, int64_t n);
+// y = alpha * s[0] for every element: the backward of a sum or mean to a scalar.
+Status scalar_broadcast_forward(Context& ctx,
+                                float* y,        // (n)
+                                const float* s,  // (1)
+                                float alpha, int64_t n);
+// y[o, c, i] = x[o, c, i] + bias[c]: conv/linear bias, position embeddings, any per-channel add.
+Status bias_add_forward(Context& ctx,
+                        float* y,           // (outer, channels, inner)
+                        const float* x,     // (outer, channels, inner)
+                        const float* bias,  // (channels)
+                        int64_t outer, int64_t channels, int64_t inner);
+// dbias[c] = sum over o, i of dy[o, c, i]
+Status bias_add_backward(Context& ctx,
+                         float* dbias,     // (channels)
+                         const float* dy,  // (outer, channels, inner)
+                         int64_t outer, int64_t channels, int64_t inner);
+// y[o, c, i] = x[o, c, i] * scale[c]: LayerScale, per-channel gains.
+Status channel_mul_forward(Context& ctx,
+                           float* y,            // (outer, channels, inner)
+                           const float* x,      // (outer, channels, inner)
+                           const float* scale,  // (channels)
+                           int64_t outer, int64_t channels, int64_t inner);
+// dscale[c] = sum over o, i of dy[o, c, i] * x[o, c, i]
+Status channel_mul_backward_scale(Context& ctx,
+                                  float* dscale,    // (channels)
+                                  const float* dy,  // (outer, channels, inner)
+                                  const float* x,   // (outer, channels, inner)
+                                  int64_t outer, int64_t channels, int64_t inner);
+
+// ---- activation.cc ----
+Status relu_forward(Context& ctx,
+                    float* y,        // (n)
+                    const float* x,  // (n)
+                    int64_t n);
+// dx = dy where y > 0, else 0 (reads the forward output, so it may run in place on y)
+Status relu_backward(Context& ctx,
+                     float* dx,        // (n)
+                     const float* dy,  // (n)
+                     const float* y,   // (n)
+                     int64_t n);
+// GELU, erf form: x * 0.5 * (1 + erf(x / sqrt(2)))  (torch.nn.GELU(approximate='none'))
+Status gelu_forward(Context& ctx,
+                    float* y,        // (n)
+                    const float* x,  // (n)
+                    int64_t n);
+Status gelu_backward(Context& ctx,
+                     float* dx,        // (n)
+                     const float* dy,  // (n)
+                     const float* x,   // (n)
+                     int64_t n);
+// Row-wise softmax over the last dimension.
+Status softmax_forward(Context& ctx,
+                       float* y,        // (rows, cols)
+                       const float* x,  // (rows, cols)
+                       int64_t rows, int64_t cols);
+Status softmax_backward(Context& ctx,
+                        float* dx,        // (rows, cols)
+                        const float* dy,  // (rows, cols)
+                        const float* y,   // (rows, cols)
+                        int64_t rows, int64_t cols);
+// Inverted dropout: keep with probability 1 - p, scale kept values by 1 / (1 - p). The mask is a
+// counter-based hash of (seed, offset + i), identical on every backend and thread count.
+Status dropout_forward(Context& ctx,
+                       float* y,        // (n)
+                       uint8_t* mask,   // (n)
+                       const float* x,  // (n)
+                       int64_t n, float p, int64_t seed, int64_t offset);
+Status dropout_backward(Context& ctx,
+                        float* dx,           // (n)
+                        const float* dy,     // (n)
+                        const uint8_t* mask,  // (n)
+                        int64_t n, float p);
+
+// ---- norm.cc ----
+// Training-mode BatchNorm2d: batch statistics; running_mean/var are updated in place with
+// PyTorch's rule (unbiased variance, running = (1 - momentum) * running + momentum * batch).
+Status batchnorm2d_forward_train(Context& ctx,
+                                 float* y,              // (n, c, hw)
+                                 float* save_mean,      // (c)
+                                 float* save_invstd,    // (c)
+                                 float* running_mean,   // (c)
+                                 float* running_var,    // (c)
+                                 const float* x,        // (n, c, hw)
+                                 const float* gamma,    // (c)
+                                 const float* beta,     // (c)
+                                 int64_t n, int64_t c, int64_t hw, float momentum, float eps);
+Status batchnorm2d_forward_eval(Context& ctx,
+                                float* y,                   // (n, c, hw)
+                                const float* x,             // (n, c, hw)
+                                const float* gamma,         // (c)
+                                const float* beta,          // (c)
+                                const float* running_mean,  // (c)
+                                const float* running_var,   // (c)
+                                int64_t n, int64_t c, int64_t hw, float eps);
+Status batchnorm2d_backward_train(Context& ctx,
+                                  float* dx,                 // (n, c, hw)
+                                  float* dgamma,             // (c)
+                                  float* dbeta,              // (c)
+                                  const float* dy,           // (n, c, hw)
+                                  const float* x,            // (n, c, hw)
+                                  const float* gamma,        // (c)
+                                  const float* save_mean,    // (c)
+                                  const float* save_invstd,  // (c)
+                                  int64_t n, int64_t c, int64_t hw);
+Status batchnorm2d_backward_eval(Context& ctx,
+                                 float* dx,                  // (n, c, hw)
+                                 float* dgamma,              // (c)
+                                 float* dbeta,               // (c)
+                                 const float* dy,            // (n, c, hw)
+                                 const float* x,             // (n, c, hw)
+                                 const float* gamma,         // (c)
+                                 const float* running_mean,  // (c)
+                                 const float* running_var,   // (c)
+                                 int64_t n, int64_t c, int64_t hw, float eps);
+// LayerNorm over the last dimension (cols), biased variance, as torch.nn.LayerNorm.
+Status layernorm_forward(Context& ctx,
+                         float* y,            // (rows, cols)
+                         float* save_mean,    // (rows)
+                         float* save_rstd,    // (rows)
+                         const float* x,      // (rows, cols)
+                         const float* gamma,  // (cols)
+                         const float* beta,   // (cols)
+                         int64_t rows, int64_t cols, float eps);
+Status layernorm_backward(Context& ctx,
+                          float* dx,               // (rows, cols)
+                          float* dgamma,           // (cols)
+                          float* dbeta,            // (cols)
+                          const float* dy,         // (rows, cols)
+                          const float* x,          // (rows, cols)
+                          const float* gamma,      // (cols)
+                          const float* save_mean,  // (rows)
+                          const float* save_rstd,  // (rows)
+                          int64_t rows, int64_t cols);
+
+// ---- pool.cc ---- (padding is implicit -inf for max, zeros for average)
+Status maxpool2d_forward(Context& ctx,
+                         float* y,          // (batch, channels, out_h, out_w)
+                         int32_t* indices,  // (batch, channels, out_h, out_w)  argmax in in_h*in_w
+                         const float* x,    // (batch, channels, in_h, in_w)
+                         int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
+                         int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w);
+Status maxpool2d_backward(Context& ctx,
+                          float* dx,               // (batch, channels, in_h, in_w)
+                          const float* dy,         // (batch, channels, out_h, out_w)
+                          const int32_t* indices,  // (batch, channels, out_h, out_w)
+                          int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                          int64_t out_h, int64_t out_w);
+Status avgpool2d_forward(Context& ctx,
+                         float* y,        // (batch, channels, out_h, out_w)
+                         const float* x,  // (batch, channels, in_h, in_w)
+                         int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
+                         int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+                         bool count_include_pad);
+Status avgpool2d_backward(Context& ctx,
+                          float* dx,        // (batch, channels, in_h, in_w)
+                          const float* dy,  // (batch, channels, out_h, out_w)
+                          int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                          int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
+                          int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+                          bool count_include_pad);
+// AdaptiveAvgPool2d(1): mean over the spatial positions.
+Status global_avgpool_forward(Context& ctx,
+                              float* y,        // (batch, channels)
+                              const float* x,  // (batch, channels, hw)
+                              int64_t batch, int64_t channels, int64_t hw);
+Status global_avgpool_backward(Context& ctx,
+                               float* dx,        // (batch, channels, hw)
+                               const float* dy,  // (batch, channels)
+                               int64_t batch, int64_t channels, int64_t hw);
+
+// ---- loss.cc ---- (fused log-softmax + cross-entropy, per-row losses; the mean is a reduce)
+// losses[r] = -log_softmax(logits[r])[labels[r]]; a label outside [0, classes) is an error.
+Status cross_entropy_forward(Context& ctx,
+                             float* losses,          // (rows)
+                             float* log_probs,       // (rows, classes)
+                             const float* logits,    // (rows, classes)
+                             const int32_t* labels,  // (rows)
+                             int64_t rows, int64_t classes);
+// dlogits[r] = dlosses[r] * (softmax(logits[r]) - onehot(labels[r]))
+Status cross_entropy_backward(Context& ctx,
+                              float* dlogits,          // (rows, classes)
+                              const float* dlosses,    // (rows)
+                              const float* log_probs,  // (rows, classes)
+                              const int32_t* labels,   // (rows)
+                              int64_t rows, int64_t classes);
+// Soft targets (mixup, label smoothing): losses[r] = -sum_k targets[r, k] * log_softmax(logits[r])[k]
+Status soft_cross_entropy_forward(Context& ctx,
+                                  float* losses,         // (rows)
+                                  float* log_probs,      // (rows, classes)
+                                  const float* logits,   // (rows, classes)
+                                  const float* targets,  // (rows, classes)
+                                  int64_t rows, int64_t classes);
+// dlogits[r] = dlosses[r] * (softmax(logits[r]) * sum_k targets[r, k] - targets[r])
+Status soft_cross_entropy_backward(Context& ctx,
+                                   float* dlogits,          // (rows, classes)
+                                   const float* dlosses,    // (rows)
+                                   const float* log_probs,  // (rows, classes)
+                                   const float* targets,    // (rows, classes)
+                                   int64_t rows, int64_t classes);
+
+// ---- reduce.cc ---- (accumulated in double, written as float; `scale` 1/n gives the mean)
+Status reduce_sum(Context& ctx,
+                  float* out,      // (1)
+                  const float* x,  // (n)
+                  int64_t n, double scale);
+Status reduce_abs_sum(Context& ctx,
+                      float* out,      // (1)
+                      const float* x,  // (n)
+                      int64_t n, double scale);
+Status reduce_sum_squares(Context& ctx,
+                          float* out,      // (1)
+                          const float* x,  // (n)
+                          int64_t n, double scale);
+// out[t] = scale_t * sum |x_t| for each tensor t: the probe's per-tensor mean |gradient|.
+Status multi_reduce_abs_sum(Context& ctx,
+                            float* out,               // (num_tensors)
+                            const float* const* xs,   // num_tensors buffers
+                            const int64_t* host_numels,  // (num_tensors)
+                            const double* host_scales,   // (num_tensors)
+                            int64_t num_tensors);
+
+// ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, METHOD.md section 2)
+// For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t].
+// g = grad + wd_t * w; momentum: b = g on the first step, else b = momentum*b + (1-dampening)*g;
+// nesterov: g = g + momentum * b, else g = b; w -= lr_t * g.
+Status sgd_step(Context& ctx,
+                float* const* params,               // num_tensors buffers
+                const float* const* grads,          // num_tensors buffers
+                float* const* momentum_buffers,     // num_tensors buffers, or none if momentum == 0
+                const int64_t* host_numels,         // (num_tensors)
+                const double* host_lrs,             // (num_tensors)
+                const double* host_weight_decays,   // (num_tensors)
+                int64_t num_tensors, double momentum, double dampening, bool nesterov,
+                bool first_step);
+// w *= 1 - lr_t*wd_t; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+// w -= (lr_t / bias_correction1) * m / (sqrt(v) / sqrt(bias_correction2) + eps)
+Status adamw_step(Context& ctx,
+                  float* const* params,              // num_tensors buffers
+                  const float* const* grads,         // num_tensors buffers
+                  float* const* exp_avgs,            // num_tensors buffers
+                  float* const* exp_avg_sqs,         // num_tensors buffers
+                  const int64_t* host_numels,        // (num_tensors)
+                  const double* host_lrs,            // (num_tensors)
+                  const double* host_weight_decays,  // (num_tensors)
+                  int64_t num_tensors, double beta1, double beta2, double eps,
+                  double bias_correction1, double bias_correction2);
+
+}  // namespace LAYERWISE_BACKEND
+}  // namespace layerwise
