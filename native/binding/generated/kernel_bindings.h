@@ -5,4 +5,14 @@
 namespace layerwise::binding {
 // Adds one JS function per kernel of kernels.h (device_* excluded) to `target`.
 void register_kernels(Napi::Env env, Napi::Object target);
+void register_copy_kernels(Napi::Env env, Napi::Object target);
+void register_matmul_kernels(Napi::Env env, Napi::Object target);
+void register_conv2d_kernels(Napi::Env env, Napi::Object target);
+void register_elementwise_kernels(Napi::Env env, Napi::Object target);
+void register_activation_kernels(Napi::Env env, Napi::Object target);
+void register_norm_kernels(Napi::Env env, Napi::Object target);
+void register_pool_kernels(Napi::Env env, Napi::Object target);
+void register_loss_kernels(Napi::Env env, Napi::Object target);
+void register_reduce_kernels(Napi::Env env, Napi::Object target);
+void register_optim_kernels(Napi::Env env, Napi::Object target);
 }  // namespace layerwise::binding

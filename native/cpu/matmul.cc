@@ -1,0 +1,72 @@
+// Batched matrix multiply on the CPU: c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] through
+// OpenBLAS's cblas_sgemm (row-major). Large matrices run one after another with OpenBLAS's own
+// threads; a large batch of small matrices is split over the batch with OpenMP instead, each
+// thread calling a single-threaded sgemm (the OpenMP build of OpenBLAS runs serially when called
+// inside a parallel region). Reference: BLAS sgemm (netlib), cblas row-major convention.
+#include <cblas.h>
+
+#include <climits>
+
+#include "cpu/context.h"
+
+namespace layerwise::cpu {
+
+namespace {
+
+// Below this many multiply-adds per matrix, OpenBLAS's own threading does not pay off and the
+// batch is the better axis to parallelize over.
+constexpr int64_t kSmallGemmFlops = int64_t{1} << 20;
+
+// c = beta * c for an (m, n) matrix with row stride n; beta == 0 writes zeros (never reads c, so a
+// NaN-filled output becomes 0, as in BLAS).
+void scale_matrix(float* c, int64_t count, float beta) {
+  if (beta == 0.0f) {
+    for (int64_t i = 0; i < count; i++) c[i] = 0.0f;
+  } else if (beta != 1.0f) {
+    for (int64_t i = 0; i < count; i++) c[i] *= beta;
+  }
+}
+
+}  // namespace
+
+Status matmul_batched(Context& ctx, float* c, const float* a, const float* b, int64_t batch,
+                      int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha,
+                      float beta, int64_t stride_a, int64_t stride_b, int64_t stride_c) {
+  const char* op = "matmul_batched";
+  auto sizes = {std::pair<const char*, int64_t>{"batch", batch}, {"m", m}, {"n", n}, {"k", k},
+                {"stride_a", stride_a}, {"stride_b", stride_b}, {"stride_c", stride_c}};
+  LW_RETURN_IF_ERROR(check_sizes(op, sizes));
+  if (m > INT_MAX || n > INT_MAX || k > INT_MAX)
+    return Status::Error(StatusCode::kNotImplemented, op,
+                         "matrix too large for 32-bit BLAS (" + describe(sizes) + ")");
+  // Outputs of different batch entries must not overlap: the batch runs in parallel.
+  if (batch > 1 && m > 0 && n > 0 && stride_c < m * n)
+    return Status::Invalid(op, "stride_c must be at least m * n when batch > 1 (" + describe(sizes) + ")");
+  if (batch == 0 || m == 0 || n == 0) return Status::Ok();
+
+  if (k == 0) {  // an empty sum: c = beta * c
+#pragma omp parallel for if (batch * m * n > 65536)
+    for (int64_t i = 0; i < batch; i++) scale_matrix(c + i * stride_c, m * n, beta);
+    return Status::Ok();
+  }
+
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+  const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+  const int im = static_cast<int>(m), in = static_cast<int>(n), ik = static_cast<int>(k);
+  const int lda = trans_a ? im : ik;  // a[i] is stored (m, k), or (k, m) when transposed
+  const int ldb = trans_b ? ik : in;  // b[i] is stored (k, n), or (n, k) when transposed
+  auto gemm = [&](int64_t i) {
+    cblas_sgemm(CblasRowMajor, ta, tb, im, in, ik, alpha, a + i * stride_a, lda, b + i * stride_b,
+                ldb, beta, c + i * stride_c, in);
+  };
+
+  if (batch > 1 && m * n * k < kSmallGemmFlops) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < batch; i++) gemm(i);
+  } else {
+    for (int64_t i = 0; i < batch; i++) gemm(i);
+  }
+  return Status::Ok();
+}
+
+}  // namespace layerwise::cpu

@@ -1,0 +1,115 @@
+// CPU full reductions to a scalar (sum, sum of |x|, sum of squares) and the probe's per-tensor
+// mean |gradient| over many tensors in one call. Accumulation is in double over fixed blocks of
+// kBlock elements (in parallel), then the block sums are added in order on one thread: the result
+// is the same for every thread count.
+#include <cmath>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cpu/context.h"
+
+namespace layerwise::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 1 << 15;
+
+enum class Term { kValue, kAbs, kSquare };
+
+template <Term term>
+inline double block_sum(const float* x, int64_t len) {
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < len; i++) {
+    const double v = static_cast<double>(x[i]);
+    s += term == Term::kValue ? v : (term == Term::kAbs ? std::fabs(v) : v * v);
+  }
+  return s;
+}
+
+Status out_of_memory(const char* op, int64_t count) {
+  return Status::Error(StatusCode::kOutOfMemory, op, "no memory for " + std::to_string(count) + " partial sums");
+}
+
+template <Term term>
+Status reduce_scalar(const char* op, float* out,  // (1)
+                     const float* x,              // (n)
+                     int64_t n, double scale) {
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"n", n}}));
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial;
+  try {
+    partial.resize(static_cast<size_t>(blocks));
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(op, blocks);
+  }
+  double* p = partial.data();  // (blocks)
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t b = 0; b < blocks; b++) {
+    const int64_t start = b * kBlock;
+    p[b] = block_sum<term>(x + start, n - start < kBlock ? n - start : kBlock);
+  }
+  double total = 0.0;
+  for (int64_t b = 0; b < blocks; b++) total += p[b];
+  out[0] = static_cast<float>(total * scale);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status reduce_sum(Context& ctx, float* out, const float* x, int64_t n, double scale) {
+  return reduce_scalar<Term::kValue>("reduce_sum", out, x, n, scale);
+}
+
+Status reduce_abs_sum(Context& ctx, float* out, const float* x, int64_t n, double scale) {
+  return reduce_scalar<Term::kAbs>("reduce_abs_sum", out, x, n, scale);
+}
+
+Status reduce_sum_squares(Context& ctx, float* out, const float* x, int64_t n, double scale) {
+  return reduce_scalar<Term::kSquare>("reduce_sum_squares", out, x, n, scale);
+}
+
+// One parallel loop over the blocks of all tensors (tensor t owns blocks first[t] .. first[t+1]-1).
+Status multi_reduce_abs_sum(Context& ctx, float* out, const float* const* xs, const int64_t* host_numels,
+                            const double* host_scales, int64_t num_tensors) {
+  const char* op = "multi_reduce_abs_sum";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"num_tensors", num_tensors}}));
+  std::vector<int64_t> first;
+  std::vector<double> partial;
+  try {
+    first.resize(static_cast<size_t>(num_tensors + 1));
+    first[0] = 0;
+    for (int64_t t = 0; t < num_tensors; t++) {
+      if (host_numels[t] < 0)
+        return Status::Invalid(op, "numels[" + std::to_string(t) + "] is negative (" + std::to_string(host_numels[t]) + ")");
+      first[t + 1] = first[t] + (host_numels[t] + kBlock - 1) / kBlock;
+    }
+    partial.resize(static_cast<size_t>(first[num_tensors]));
+  } catch (const std::bad_alloc&) {
+    return out_of_memory(op, num_tensors);
+  }
+  const int64_t blocks = first[num_tensors];
+  const int64_t* f = first.data();  // (num_tensors + 1)
+  double* p = partial.data();       // (blocks)
+#pragma omp parallel for schedule(static) if (blocks > 1)
+  for (int64_t b = 0; b < blocks; b++) {
+    // The tensor holding block b: the last t with first[t] <= b (binary search).
+    int64_t lo = 0, hi = num_tensors - 1;
+    while (lo < hi) {
+      const int64_t mid = (lo + hi + 1) / 2;
+      if (f[mid] <= b) lo = mid; else hi = mid - 1;
+    }
+    const int64_t start = (b - f[lo]) * kBlock;
+    const int64_t len = host_numels[lo] - start < kBlock ? host_numels[lo] - start : kBlock;
+    p[b] = block_sum<Term::kAbs>(xs[lo] + start, len);
+  }
+  for (int64_t t = 0; t < num_tensors; t++) {
+    double total = 0.0;
+    for (int64_t b = f[t]; b < f[t + 1]; b++) total += p[b];
+    out[t] = static_cast<float>(total * host_scales[t]);
+  }
+  return Status::Ok();
+}
+
+}  // namespace layerwise::cpu

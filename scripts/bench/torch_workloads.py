@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""PyTorch side of `npm run bench`: times the same workloads as src/bench/workloads.ts on the
+same machine, with the same thread count, and prints one JSON object per line:
+{"workload": ..., "torch_ms_per_step": ..., "torch_threads": ...}.
+
+Usage: python3 scripts/bench/torch_workloads.py --threads N --workloads a,b,c [--warmup W] [--iters I]
+"""
+import argparse
+import json
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def sgemm_1024():
+    a = torch.randn(1024, 1024)
+    b = torch.randn(1024, 1024)
+    c = torch.empty(1024, 1024)
+
+    def step():
+        torch.mm(a, b, out=c)
+
+    return step
+
+
+def train_step(model, x, y, lr=0.01):
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def mlp784_1024_10_b128():
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    return train_step(model, torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)))
+
+
+def cnn3_b128():
+    def block(cin, cout, stride):
+        return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+
+    model = nn.Sequential(*block(1, 32, 1), *block(32, 64, 2), *block(64, 128, 2),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+    return train_step(model, torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)))
+
+
+WORKLOADS = {
+    "sgemm_1024": sgemm_1024,
+    "mlp784-1024-10_b128": mlp784_1024_10_b128,
+    "cnn3_b128": cnn3_b128,
+}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--workloads", required=True)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--min-seconds", type=float, default=2.0)
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    for name in args.workloads.split(","):
+        if name not in WORKLOADS:
+            continue
+        step = WORKLOADS[name]()
+        for _ in range(args.warmup):
+            step()
+        times = []
+        start = time.perf_counter()
+        while time.perf_counter() - start < args.min_seconds or len(times) < 5:
+            t0 = time.perf_counter()
+            step()
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        print(json.dumps({"workload": name, "torch_ms_per_step": times[len(times) // 2],
+                          "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+// Activations (native family: activation): relu, gelu (erf form), softmax over the last
+// dimension, and inverted dropout with a seeded counter-based mask.
+import { ArgumentError } from '../../errors';
+import { kernels } from '../../native/addon';
+import { nextDropoutStream } from '../../random';
+import { Tensor, requireFloat } from '../../tensor';
+import { record } from '../tape';
+
+export function relu(x: Tensor): Tensor {
+  requireFloat(x, 'relu', 'input');
+  const y = Tensor.empty(x.shape, { device: x.device });
+  kernels.relu_forward(y.buffer, x.bufferFor('relu'), x.numel);
+  return record(y, 'relu', [x], (g) => {
+    const dx = Tensor.empty(x.shape, { device: x.device });
+    kernels.relu_backward(dx.buffer, g.buffer, y.buffer, x.numel);
+    return [dx];
+  });
+}
+
+/** GELU, exact (erf) form: torch.nn.GELU(approximate='none'). */
+export function gelu(x: Tensor): Tensor {
+  requireFloat(x, 'gelu', 'input');
+  const y = Tensor.empty(x.shape, { device: x.device });
+  kernels.gelu_forward(y.buffer, x.bufferFor('gelu'), x.numel);
+  return record(y, 'gelu', [x], (g) => {
+    const dx = Tensor.empty(x.shape, { device: x.device });
+    kernels.gelu_backward(dx.buffer, g.buffer, x.buffer, x.numel);
+    return [dx];
+  });
+}
+
+/** Softmax over the last dimension (dim = -1). */
+export function softmax(x: Tensor, dim = -1): Tensor {
+  requireFloat(x, 'softmax', 'input');
+  if (dim !== -1 && dim !== x.ndim - 1) {
+    throw new ArgumentError(`softmax: only the last dimension is supported (dim=-1), got dim=${dim} for ${x.ndim} dims`);
+  }
+  const cols = x.shape[x.ndim - 1] ?? 1;
+  const rows = cols === 0 ? 0 : x.numel / cols;
+  const y = Tensor.empty(x.shape, { device: x.device });
+  kernels.softmax_forward(y.buffer, x.bufferFor('softmax'), rows, cols);
+  return record(y, 'softmax', [x], (g) => {
+    const dx = Tensor.empty(x.shape, { device: x.device });
+    kernels.softmax_backward(dx.buffer, g.buffer, y.buffer, rows, cols);
+    return [dx];
+  });
+}
+
+/** Inverted dropout; identity when !training or p == 0. */
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  requireFloat(x, 'dropout', 'input');
+  if (!(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  const [seed, offset] = nextDropoutStream(x.numel);
+  const y = Tensor.empty(x.shape, { device: x.device });
+  const mask = Tensor.empty(x.shape, { dtype: 'uint8', device: x.device });
+  kernels.dropout_forward(y.buffer, mask.buffer, x.bufferFor('dropout'), x.numel, p, seed, offset);
+  return record(
+    y,
+    'dropout',
+    [x],
+    (g) => {
+      const dx = Tensor.empty(x.shape, { device: x.device });
+      kernels.dropout_backward(dx.buffer, g.buffer, mask.buffer, x.numel, p);
+      return [dx];
+    },
+    [mask],
+  );
+}

@@ -1,0 +1,63 @@
+// The benchmark runner behind `layerwise bench` / `npm run bench -- --suite cpu --json`: times our workloads,
+// then PyTorch's on the same machine in the same run (scripts/bench/torch_workloads.py) with
+// the same thread count, and prints one JSON object per workload: workload, ms_per_step,
+// gflops (sgemm), torch_ms_per_step and time_ratio_vs_torch (ours / PyTorch's; < 1 is faster).
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CPU_WORKLOADS, timeSteps } from './workloads';
+
+export interface BenchOptions {
+  suite: string;
+  json: boolean;
+  workloads: string[] | null;
+  torch: boolean;
+  minSeconds: number;
+}
+
+export function threadCount(): number {
+  const env = Number(process.env.OMP_NUM_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : os.availableParallelism();
+}
+
+function torchTimes(names: string[], threads: number, minSeconds: number): Map<string, number> | string {
+  const script = path.join(__dirname, '..', '..', 'scripts', 'bench', 'torch_workloads.py');
+  const r = spawnSync('python3', [script, '--threads', String(threads), '--workloads', names.join(','), '--min-seconds', String(minSeconds)], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return `unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+  const out = new Map<string, number>();
+  for (const line of r.stdout.split('\n')) {
+    if (line.trim()) {
+      const rec = JSON.parse(line);
+      out.set(rec.workload, rec.torch_ms_per_step);
+    }
+  }
+  return out;
+}
+
+export function runBench(options: BenchOptions): void {
+  if (options.suite !== 'cpu') throw new Error(`bench: unknown suite '${options.suite}' (available: cpu)`);
+  const threads = threadCount();
+  const selected = CPU_WORKLOADS.filter((w) => options.workloads === null || options.workloads.includes(w.name));
+  const results = selected.map((w) => {
+    const { step, dispose } = w.setup();
+    const ms = timeSteps(step, 5, options.minSeconds);
+    dispose();
+    return { workload: w.name, ms_per_step: ms, threads, ...(w.flops ? { gflops: w.flops / (ms * 1e6) } : {}) };
+  });
+  const torch = options.torch ? torchTimes(selected.map((w) => w.name), threads, options.minSeconds) : 'disabled (--no-torch)';
+  for (const r of results) {
+    const record: Record<string, unknown> = { ...r };
+    if (typeof torch === 'string') record.torch = torch;
+    else if (torch.has(r.workload)) {
+      const t = torch.get(r.workload)!;
+      record.torch_ms_per_step = t;
+      record.time_ratio_vs_torch = r.ms_per_step / t;
+    }
+    record.openblas_env = process.env.OPENBLAS_CORETYPE ? `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}` : 'unset';
+    if (options.json) console.log(JSON.stringify(record));
+    else console.log(`${r.workload.padEnd(24)} ${r.ms_per_step.toFixed(3)} ms/step` + (record.time_ratio_vs_torch ? `  (torch ${(record.torch_ms_per_step as number).toFixed(3)} ms, ratio ${(record.time_ratio_vs_torch as number).toFixed(2)})` : ''));
+  }
+}
+

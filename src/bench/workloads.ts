@@ -1,0 +1,98 @@
+// Benchmark workloads of the CPU suite, the same as scripts/bench/torch_workloads.py runs in
+// PyTorch: an sgemm, and full train steps (forward, cross-entropy, backward, SGD momentum 0.9
+// with weight decay) of the MLP 784-1024-10 and the 3-conv CNN, batch 128, on 1x28x28 inputs.
+import { addon } from '../native/addon';
+import { crossEntropy } from '../autograd/ops/loss';
+import { scope } from '../memory';
+import { manualSeed, Generator } from '../random';
+import { Tensor } from '../tensor';
+import * as nn from '../nn';
+import { SGD } from '../optim/sgd';
+
+export interface Workload {
+  name: string;
+  /** Floating-point operations of one step, when meaningful (reported as GFLOP/s). */
+  flops?: number;
+  setup(): { step: () => void; dispose: () => void };
+}
+
+function randomTensor(shape: number[], gen: Generator): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = gen.normal();
+  return Tensor.fromArray(values, shape);
+}
+
+function trainStep(model: nn.Module, gen: Generator): { step: () => void; dispose: () => void } {
+  const x = randomTensor([128, 1, 28, 28], gen);
+  const labels = Tensor.fromArray(Array.from({ length: 128 }, () => gen.int(10)), [128], { dtype: 'int32' });
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
+  return {
+    step: () =>
+      scope(() => {
+        opt.zeroGrad();
+        crossEntropy(model.call(x), labels).backward();
+        opt.step();
+      }),
+    dispose: () => {
+      opt.dispose();
+      model.dispose();
+      x.dispose();
+      labels.dispose();
+    },
+  };
+}
+
+function convBlock(cin: number, cout: number, stride: number): nn.Module[] {
+  return [new nn.Conv2d(cin, cout, 3, { stride, padding: 1 }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+}
+
+export const CPU_WORKLOADS: Workload[] = [
+  {
+    name: 'sgemm_1024',
+    flops: 2 * 1024 ** 3,
+    setup() {
+      const gen = new Generator(1);
+      const a = randomTensor([1024, 1024], gen);
+      const b = randomTensor([1024, 1024], gen);
+      const c = Tensor.empty([1024, 1024]);
+      return {
+        step: () => addon.kernels.matmul_batched(c.buffer, a.buffer, b.buffer, 1, 1024, 1024, 1024, false, false, 1, 0, 0, 0, 0),
+        dispose: () => [a, b, c].forEach((t) => t.dispose()),
+      };
+    },
+  },
+  {
+    name: 'mlp784-1024-10_b128',
+    setup() {
+      manualSeed(0);
+      const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 1024), new nn.ReLU(), new nn.Linear(1024, 10));
+      return trainStep(model, new Generator(2));
+    },
+  },
+  {
+    name: 'cnn3_b128',
+    setup() {
+      manualSeed(0);
+      const model = new nn.Sequential(
+        ...convBlock(1, 32, 1), ...convBlock(32, 64, 2), ...convBlock(64, 128, 2),
+        new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(128, 10),
+      );
+      return trainStep(model, new Generator(3));
+    },
+  },
+];
+
+/** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and 5 steps. */
+export function timeSteps(step: () => void, warmup = 5, minSeconds = 2): number {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  const start = performance.now();
+  while (performance.now() - start < minSeconds * 1000 || times.length < 5) {
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}

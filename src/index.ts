@@ -1,0 +1,10 @@
+// The public API of layerwise.
+export { Tensor, type DType, type TensorOptions } from './tensor';
+export type { Device } from './device';
+export { scope, keep, memory } from './memory';
+export { noGrad, isGradEnabled } from './autograd/tape';
+export * as F from './functional';
+export * as nn from './nn';
+export * as optim from './optim';
+export { manualSeed, Generator } from './random';
+export * from './errors';

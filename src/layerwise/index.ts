@@ -1,0 +1,6 @@
+// The layer-wise learning-rate method: probe (Algorithm 1), eta computation and profiles.
+export { probe, type ProbeBatch, type ProbeOptions, type ProbeResult } from './probe';
+export { computeEta, weightedMeanEta, type EtaEntry, type EtaInput, type EtaOptions } from './eta';
+export {
+  compareProfiles, etaForModel, formatProfileTable, loadProfile, saveProfile, type EtaProfile, type ProfileComparison,
+} from './profile';

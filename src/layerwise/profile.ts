@@ -1,0 +1,121 @@
+// Eta profiles as data (METHOD.md section 1): the model, T, batch size, seed, data source and per
+// tensor name, numel, G and eta; saved as JSON next to a run and reusable by a later run.
+// compareProfiles gives the paper's Table 3 measure (max and mean deviation of eta, in %).
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ArgumentError, FileFormatError } from '../errors';
+import type { Module } from '../nn/module';
+import type { Parameter } from '../nn/parameter';
+import type { EtaEntry } from './eta';
+
+export interface EtaProfile {
+  format: 'layerwise-eta/1';
+  model: string;
+  steps: number;
+  batchSize: number;
+  seed: number;
+  data: string;
+  reduce: 'mean' | 'sum';
+  /** Seconds the probe took. */
+  seconds?: number;
+  params: EtaEntry[];
+}
+
+export function saveProfile(file: string, profile: EtaProfile): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(profile, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+export function loadProfile(file: string): EtaProfile {
+  let raw: string;
+  try {
+    raw = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FileFormatError(file, `cannot read: ${(e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (e) {
+    throw new FileFormatError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  const p = data as Partial<EtaProfile>;
+  const problems: string[] = [];
+  if (p === null || typeof p !== 'object') problems.push('not a JSON object');
+  else {
+    if (!Array.isArray(p.params)) problems.push('missing "params" array');
+    else {
+      p.params.forEach((e, i) => {
+        if (typeof e?.name !== 'string') problems.push(`params[${i}].name is not a string`);
+        for (const k of ['numel', 'G', 'eta'] as const) {
+          if (typeof e?.[k] !== 'number' || !Number.isFinite(e[k])) problems.push(`params[${i}].${k} is not a finite number`);
+        }
+      });
+    }
+  }
+  if (problems.length > 0) throw new FileFormatError(file, `not an eta profile: ${problems.join('; ')}`);
+  return p as EtaProfile;
+}
+
+/** Maps each parameter of `model` to its eta, checking names and sizes against the profile. */
+export function etaForModel(model: Module, profile: EtaProfile, source = 'eta profile'): Map<Parameter, number> {
+  const byName = new Map(profile.params.map((e) => [e.name, e]));
+  const problems: string[] = [];
+  const out = new Map<Parameter, number>();
+  const named = model.namedParameters();
+  for (const [name, p] of named) {
+    const e = byName.get(name);
+    if (!e) problems.push(`missing ${name}`);
+    else if (e.numel !== p.numel) problems.push(`${name} has ${e.numel} values in the profile, ${p.numel} in the model`);
+    else out.set(p, e.eta);
+  }
+  const names = new Set(named.map(([n]) => n));
+  for (const e of profile.params) if (!names.has(e.name)) problems.push(`unexpected ${e.name}`);
+  if (problems.length > 0) throw new ArgumentError(`${source} does not match the model: ${problems.join('; ')}`);
+  return out;
+}
+
+export interface ProfileComparison {
+  /** max_i |eta_a - eta_b| / eta_b, in percent. */
+  maxDeviationPct: number;
+  meanDeviationPct: number;
+  worst: string;
+}
+
+/** The paper's Table 3 measure of how far profile `a` is from reference `b`. */
+export function compareProfiles(a: EtaProfile, b: EtaProfile): ProfileComparison {
+  const ref = new Map(b.params.map((e) => [e.name, e]));
+  if (a.params.length !== b.params.length || a.params.some((e) => !ref.has(e.name))) {
+    throw new ArgumentError('compare: the two profiles do not have the same parameter names');
+  }
+  let max = 0;
+  let sum = 0;
+  let worst = '';
+  for (const e of a.params) {
+    const r = ref.get(e.name)!;
+    const dev = r.eta === 0 ? (e.eta === 0 ? 0 : Infinity) : (Math.abs(e.eta - r.eta) / r.eta) * 100;
+    sum += dev;
+    if (dev > max || worst === '') {
+      max = dev;
+      worst = e.name;
+    }
+  }
+  return { maxDeviationPct: max, meanDeviationPct: sum / a.params.length, worst };
+}
+
+function formatNumber(v: number): string {
+  return v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3);
+}
+
+/** A readable table: index, name, numel, G, eta, and a note for degenerate tensors. */
+export function formatProfileTable(profile: EtaProfile): string {
+  const rows = profile.params.map((e, i) => [
+    String(i), e.name, String(e.numel), formatNumber(e.G), formatNumber(e.eta),
+    e.degenerate ? `${e.degenerate}${e.frozen ? ', frozen' : ', eta=1'}` : '',
+  ]);
+  const header = ['#', 'parameter', 'numel', 'G (mean |grad|)', 'eta', ''];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((v, c) => (c >= 2 && c <= 4 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
+  const title = `eta profile: ${profile.model}, T=${profile.steps} batches of ${profile.batchSize}, data ${profile.data}, seed ${profile.seed}`;
+  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

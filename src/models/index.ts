@@ -1,0 +1,34 @@
+// The model registry: names accepted by --model and how each is built from the data's shape.
+import { ArgumentError } from '../errors';
+import type { Module } from '../nn/module';
+import { MLP } from './mlp';
+
+export interface ModelSpec {
+  /** Input channels, height and width of one image. */
+  inputShape: readonly [number, number, number];
+  numClasses: number;
+  /** Hidden width of the MLP (--hidden). */
+  hidden?: number;
+}
+
+interface ModelEntry {
+  description: string;
+  build(spec: ModelSpec): Module;
+}
+
+export const MODELS: Readonly<Record<string, ModelEntry>> = {
+  mlp: {
+    description: "the paper's 2-layer MLP: Flatten, fc1 (-> --hidden, default 1024), ReLU, fc2",
+    build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses),
+  },
+};
+
+export function modelNames(): string[] {
+  return Object.keys(MODELS);
+}
+
+export function createModel(name: string, spec: ModelSpec): Module {
+  const entry = MODELS[name];
+  if (!entry) throw new ArgumentError(`unknown model '${name}' (available: ${modelNames().join(', ')})`);
+  return entry.build(spec);
+}

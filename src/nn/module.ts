@@ -1,0 +1,179 @@
+// Module: the base of every layer and model, with PyTorch's semantics and camelCase names:
+// registered parameters, buffers and submodules in registration order; dotted names
+// (`layer1.0.conv1.weight`); train/eval; stateDict/loadStateDict (strict, reporting every
+// missing, unexpected or mis-shaped key at once); zeroGrad.
+import { ArgumentError, StateDictError } from '../errors';
+import { kernels } from '../native/addon';
+import { DTYPE_BYTES, Tensor, shapeToString } from '../tensor';
+import { keep } from '../memory';
+import type { Parameter } from './parameter';
+
+export abstract class Module {
+  training = true;
+  private readonly params = new Map<string, Parameter | null>();
+  private readonly bufs = new Map<string, { tensor: Tensor; persistent: boolean }>();
+  private readonly mods = new Map<string, Module>();
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /** Calls forward (PyTorch's module(x)). */
+  call(...inputs: Tensor[]): Tensor {
+    return this.forward(...inputs);
+  }
+
+  protected registerParameter<P extends Parameter | null>(name: string, p: P): P {
+    this.checkName(name);
+    this.params.set(name, p);
+    return p;
+  }
+
+  protected registerBuffer(name: string, t: Tensor, persistent = true): Tensor {
+    this.checkName(name);
+    this.bufs.set(name, { tensor: keep(t), persistent });
+    return t;
+  }
+
+  protected registerModule<M extends Module>(name: string, m: M): M {
+    this.checkName(name);
+    this.mods.set(name, m);
+    return m;
+  }
+
+  private checkName(name: string): void {
+    if (name.length === 0 || name.includes('.')) throw new ArgumentError(`Module: invalid member name '${name}'`);
+    if (this.params.has(name) || this.bufs.has(name) || this.mods.has(name)) {
+      throw new ArgumentError(`Module: '${name}' is already registered`);
+    }
+  }
+
+  /** Replaces a buffer's tensor (disposing the old one). */
+  protected setBuffer(name: string, t: Tensor): void {
+    const entry = this.bufs.get(name);
+    if (!entry) throw new ArgumentError(`Module: no buffer '${name}'`);
+    if (entry.tensor !== t) entry.tensor.dispose();
+    entry.tensor = keep(t);
+  }
+
+  protected buffer(name: string): Tensor {
+    const entry = this.bufs.get(name);
+    if (!entry) throw new ArgumentError(`Module: no buffer '${name}'`);
+    return entry.tensor;
+  }
+
+  *namedChildren(): Generator<[string, Module]> {
+    yield* this.mods.entries();
+  }
+
+  children(): Module[] {
+    return [...this.mods.values()];
+  }
+
+  /** This module and every descendant, with dotted names ('' for this one). */
+  *namedModules(prefix = ''): Generator<[string, Module]> {
+    yield [prefix, this];
+    for (const [name, m] of this.mods) yield* m.namedModules(prefix ? `${prefix}.${name}` : name);
+  }
+
+  /** Parameters with dotted names, in PyTorch's order (own first, then children), without duplicates. */
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.params) {
+        if (p === null || seen.has(p)) continue;
+        seen.add(p);
+        out.push([prefix ? `${prefix}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, b] of m.bufs) out.push([prefix ? `${prefix}.${name}` : name, b.tensor]);
+    }
+    return out;
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Parameters and persistent buffers by dotted name (the live tensors, not copies). */
+  stateDict(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [prefix, m] of this.namedModules()) {
+      const key = (name: string) => (prefix ? `${prefix}.${name}` : name);
+      for (const [name, p] of m.params) if (p !== null) out.set(key(name), p);
+      for (const [name, b] of m.bufs) if (b.persistent) out.set(key(name), b.tensor);
+    }
+    return out;
+  }
+
+  /**
+   * Copies values into this module's parameters and buffers. With strict (the default) every
+   * missing key, unexpected key and shape or dtype mismatch is reported in one StateDictError;
+   * nothing is modified unless all checks pass.
+   */
+  loadStateDict(state: ReadonlyMap<string, Tensor>, strict = true): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const own = this.stateDict();
+    const problems: string[] = [];
+    const missingKeys = [...own.keys()].filter((k) => !state.has(k));
+    const unexpectedKeys = [...state.keys()].filter((k) => !own.has(k));
+    for (const [key, target] of own) {
+      const source = state.get(key);
+      if (source === undefined) continue;
+      if (source.shape.length !== target.shape.length || source.shape.some((d, i) => d !== target.shape[i])) {
+        problems.push(`size mismatch for ${key}: copying a param with shape ${shapeToString(source.shape)}, the shape in the current model is ${shapeToString(target.shape)}`);
+      } else if (source.dtype !== target.dtype) {
+        problems.push(`dtype mismatch for ${key}: got ${source.dtype}, the model has ${target.dtype}`);
+      }
+    }
+    if (strict) {
+      for (const k of missingKeys) problems.push(`missing key: ${k}`);
+      for (const k of unexpectedKeys) problems.push(`unexpected key: ${k}`);
+    }
+    if (problems.length > 0) {
+      throw new StateDictError(`Error(s) in loading state dict for ${this.constructor.name}:\n  ${problems.join('\n  ')}`, problems);
+    }
+    for (const [key, target] of own) {
+      const source = state.get(key);
+      if (source === undefined || source === target) continue;
+      kernels.copy_bytes(target.bufferFor('loadStateDict'), source.bufferFor('loadStateDict'), target.numel * DTYPE_BYTES[target.dtype]);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Drops every parameter's gradient (set_to_none=True, PyTorch's default). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  /** Releases every parameter, gradient and buffer of this module tree. */
+  dispose(): void {
+    this.zeroGrad();
+    for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+}

@@ -1,0 +1,67 @@
+// SGD (torch.optim.SGD): momentum, dampening, nesterov, weight decay; one fused native call
+// updates every tensor (sgd_step), reading each tensor's lr (group lr times eta).
+import { ArgumentError } from '../errors';
+import { keep } from '../memory';
+import { kernels } from '../native/addon';
+import type { Parameter } from '../nn/parameter';
+import { Tensor } from '../tensor';
+import { Optimizer, checkNonNegative, type ParamsInput } from './optimizer';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+}
+
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  /** momentum_buffer per parameter (created on the first step that sees its gradient). */
+  readonly momentumBuffers = new Map<Parameter, Tensor>();
+
+  constructor(params: ParamsInput, options: SGDOptions) {
+    super(params, { lr: options.lr, weightDecay: options.weightDecay ?? 0 });
+    this.momentum = options.momentum ?? 0;
+    this.dampening = options.dampening ?? 0;
+    this.nesterov = options.nesterov ?? false;
+    checkNonNegative('momentum', this.momentum);
+    if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
+      throw new ArgumentError('SGD: nesterov momentum requires a momentum and zero dampening');
+    }
+  }
+
+  step(): void {
+    const { params, lrs, weightDecays } = this.activeTensors();
+    if (params.length === 0) return;
+    const numels = params.map((p) => p.numel);
+    const grads = params.map((p) => p.grad!.bufferFor('sgd_step'));
+    if (this.momentum === 0) {
+      kernels.sgd_step(params.map((p) => p.buffer), grads, [], numels, lrs, weightDecays, params.length, 0, this.dampening, false, true);
+      return;
+    }
+    // Tensors without a buffer yet take PyTorch's first-step path (buf = d_p); run them apart.
+    const fresh = params.map((p) => !this.momentumBuffers.has(p));
+    for (const first of [true, false]) {
+      const idx = params.map((_, i) => i).filter((i) => fresh[i] === first);
+      if (idx.length === 0) continue;
+      if (first) for (const i of idx) this.momentumBuffers.set(params[i], keep(Tensor.empty(params[i].shape, { device: params[i].device })));
+      kernels.sgd_step(
+        idx.map((i) => params[i].buffer),
+        idx.map((i) => grads[i]),
+        idx.map((i) => this.momentumBuffers.get(params[i])!.buffer),
+        idx.map((i) => numels[i]),
+        idx.map((i) => lrs[i]),
+        idx.map((i) => weightDecays[i]),
+        idx.length, this.momentum, this.dampening, this.nesterov, first,
+      );
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.momentumBuffers.values()) b.dispose();
+    this.momentumBuffers.clear();
+  }
+}
