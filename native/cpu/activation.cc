@@ -30,7 +30,7 @@ inline float select_f32(bool c, float a, float b) {
 // exp(x) for x <= 88 in float, about 1 ulp, as straight-line code the compiler vectorizes (libm's
 // expf is a call it cannot). Cephes expf: x = n*ln2 + r with |r| <= ln2/2 (ln2 split in two for
 // Cody-Waite reduction), a degree-6 polynomial for e^r, then 2^n built in the exponent bits.
-// Results below 2^-126 flush to 0; NaN stays NaN.
+// x < -87 (e^x < 1.7e-38) gives 0, -inf included; NaN stays NaN.
 inline float exp_f32(float x) {
   const float lo = -87.0f;
   float xc = select_f32(x > lo, x, lo);  // NaN -> lo here; restored at the end
@@ -70,10 +70,30 @@ inline float erfc_nonneg(float z) {
   return t * exp_f32(p - z * z);
 }
 
-// Standard normal CDF Phi(x) = erfc(-x / sqrt(2)) / 2.
+// Standard normal CDF Phi(x) = 1/2 + erf(x / sqrt(2)) / 2, to about 1 ulp. |x| < 1.25: the
+// Taylor series of erf(z) / z in z^2 (13 terms, well conditioned there); elsewhere
+// erfc(|x| / sqrt(2)) / 2 or its complement (a float evaluation of the erfc fit alone loses ~3 ulp
+// near 0 to cancellation in its polynomial). Both are computed and one selected, to vectorize.
 inline float normal_cdf(float x) {
-  const float h = 0.5f * erfc_nonneg(std::fabs(x) * 0.70710678118654752f);
-  return select_f32(x >= 0.0f, 1.0f - h, h);
+  const float z = x * 0.70710678118654752f;
+  const float z2 = z * z;
+  float q = 9.422759064650411e-11f;  // (2/sqrt(pi)) (-1)^k / (k! (2k+1)), k = 12 .. 0
+  q = std::fma(q, z2, -1.2290555301717926e-09f);
+  q = std::fma(q, z2, 1.4807192815879218e-08f);
+  q = std::fma(q, z2, -1.6365844691234924e-07f);
+  q = std::fma(q, z2, 1.6462114365889246e-06f);
+  q = std::fma(q, z2, -1.492565035840625e-05f);
+  q = std::fma(q, z2, 0.00012055332981789664f);
+  q = std::fma(q, z2, -0.0008548327023450852f);
+  q = std::fma(q, z2, 0.005223977625442188f);
+  q = std::fma(q, z2, -0.026866170645131252f);
+  q = std::fma(q, z2, 0.11283791670955126f);
+  q = std::fma(q, z2, -0.37612638903183754f);
+  q = std::fma(q, z2, 1.1283791670955126f);
+  const float central = std::fma(0.5f * z, q, 0.5f);
+  const float h = 0.5f * erfc_nonneg(std::fabs(z));
+  const float tail = select_f32(x >= 0.0f, 1.0f - h, h);
+  return select_f32(std::fabs(x) < 1.25f, central, tail);
 }
 
 // The dropout hash (the contract every backend implements identically, here and in

@@ -2,10 +2,10 @@
 // dilation, groups): argument checks, empty shapes, and the choice between the two
 // implementations declared in conv2d.h (oneDNN and im2col + OpenBLAS).
 //
-// Path choice: LAYERWISE_CONV=im2col|dnnl forces one; unset picks the faster one per shape
-// (default_path: oneDNN for most shapes when the addon was built with it). The variable is read at each
-// call (a getenv, negligible next to a convolution), so a process can switch paths by setting
-// process.env, which is how the tests cover both.
+// Path choice: LAYERWISE_CONV=im2col|dnnl forces one (shapes oneDNN rejects still run on im2col);
+// unset, default_path picks the faster one for the shape (oneDNN for most, when built with it).
+// The variable is read at each call (a getenv, negligible next to a convolution), so a process can
+// switch paths by setting process.env, which is how test/kernels/conv2d.test.ts covers both.
 #include <cstdlib>
 #include <cstring>
 

@@ -176,7 +176,13 @@ Entry* lookup(State& st, Pass pass, const ConvShape& s) {
   Entry fresh;
   fresh.key = key;
   fresh.last_use = st.clock;
-  if (!create_entry(st, pass, s, fresh)) return nullptr;
+  try {
+    if (!create_entry(st, pass, s, fresh)) return nullptr;
+  } catch (const dnnl::error& err) {
+    // A shape oneDNN rejects or lacks a kernel for runs on im2col; other failures are errors.
+    if (err.status == dnnl_unimplemented || err.status == dnnl_invalid_arguments) return nullptr;
+    throw;
+  }
   if (st.cache.size() < kCacheCapacity) {
     st.cache.push_back(std::move(fresh));
     return &st.cache.back();

@@ -67,12 +67,12 @@ void im2col(const ConvShape& s, const float* x, float* col, int64_t ld) {
             std::memset(r, 0, sizeof(float) * ow_n);
             continue;
           }
-          const float* xr = x + (c * s.in_h + ih) * s.in_w + col0;  // xr[ow * sw] is column ow
+          const float* xr = x + (c * s.in_h + ih) * s.in_w;  // input row ih; column ow reads col0 + ow*sw
           for (int64_t ow = 0; ow < lo; ow++) r[ow] = 0.0f;
           if (s.stride_w == 1) {
-            std::memcpy(r + lo, xr + lo, sizeof(float) * (hi - lo));
+            std::memcpy(r + lo, xr + col0 + lo, sizeof(float) * (hi - lo));
           } else {
-            for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[ow * s.stride_w];
+            for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[col0 + ow * s.stride_w];
           }
           for (int64_t ow = hi; ow < ow_n; ow++) r[ow] = 0.0f;
         }
@@ -94,11 +94,11 @@ void col2im(const ConvShape& s, const float* col, int64_t ld, float* dx) {
           const int64_t ih = oh * s.stride_h - s.pad_h + i * s.dilation_h;
           if (ih < 0 || ih >= s.in_h) continue;
           const float* r = row + oh * ow_n;
-          float* dr = dx + (c * s.in_h + ih) * s.in_w + col0;
+          float* dr = dx + (c * s.in_h + ih) * s.in_w + col0 + lo * s.stride_w;  // column lo's input
           if (s.stride_w == 1) {
-            for (int64_t ow = lo; ow < hi; ow++) dr[ow] += r[ow];
+            for (int64_t ow = lo; ow < hi; ow++) dr[ow - lo] += r[ow];
           } else {
-            for (int64_t ow = lo; ow < hi; ow++) dr[ow * s.stride_w] += r[ow];
+            for (int64_t ow = lo; ow < hi; ow++) dr[(ow - lo) * s.stride_w] += r[ow];
           }
         }
       }

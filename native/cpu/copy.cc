@@ -1,18 +1,18 @@
-// CPU memory kernels: allocation (64-byte aligned), fills, copies between host and "device"
+// CPU memory kernels: allocation (the caching allocator of allocator.h), fills, copies between host and "device"
 // (both host memory here), permutes and uint8 -> float normalization.
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <vector>
 
+#include "cpu/allocator.h"
 #include "cpu/context.h"
 
 namespace layerwise::cpu {
 
 Status device_alloc(Context& ctx, void** out, int64_t bytes) {
   if (bytes < 0) return Status::Invalid("alloc", "negative size " + std::to_string(bytes));
-  size_t rounded = (static_cast<size_t>(bytes) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  void* p = cached_alloc(bytes);
   if (p == nullptr)
     return Status::Error(StatusCode::kOutOfMemory, "alloc", "cannot allocate " + std::to_string(bytes) + " bytes");
   *out = p;
@@ -20,7 +20,7 @@ Status device_alloc(Context& ctx, void** out, int64_t bytes) {
 }
 
 Status device_free(Context& ctx, void* ptr) {
-  std::free(ptr);
+  cached_free(ptr);
   return Status::Ok();
 }
 

@@ -60,7 +60,8 @@ Status matmul_batched(Context& ctx, float* c, const float* a, const float* b, in
                 ldb, beta, c + i * stride_c, in);
   };
 
-  if (batch > 1 && m * n * k < kSmallGemmFlops) {
+  static const int64_t thr = getenv("THR") ? atoll(getenv("THR")) : kSmallGemmFlops;
+  if (batch > 1 && m * n * k < thr) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) gemm(i);
   } else {

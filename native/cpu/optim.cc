@@ -21,44 +21,11 @@
 #include <vector>
 
 #include "cpu/context.h"
+#include "cpu/multi_tensor.h"
 
 namespace layerwise::cpu {
 
 namespace {
-
-constexpr int64_t kChunk = 65536;
-
-// Chunk table: tensor t owns chunks first[t] .. first[t+1]-1.
-struct Chunks {
-  std::vector<int64_t> first;  // (num_tensors + 1)
-
-  int64_t count() const { return first.back(); }
-
-  // The tensor of chunk c (the last t with first[t] <= c, which skips empty tensors).
-  int64_t tensor_of(int64_t c) const {
-    int64_t lo = 0, hi = static_cast<int64_t>(first.size()) - 2;
-    while (lo < hi) {
-      const int64_t mid = (lo + hi + 1) / 2;
-      if (first[mid] <= c) lo = mid; else hi = mid - 1;
-    }
-    return lo;
-  }
-};
-
-Status make_chunks(const char* op, Chunks& chunks, const int64_t* numels, int64_t num_tensors) {
-  LW_RETURN_IF_ERROR(check_sizes(op, {{"num_tensors", num_tensors}}));
-  try {
-    chunks.first.assign(static_cast<size_t>(num_tensors + 1), 0);
-  } catch (const std::bad_alloc&) {
-    return Status::Error(StatusCode::kOutOfMemory, op, "no memory for the chunk table of " + std::to_string(num_tensors) + " tensors");
-  }
-  for (int64_t t = 0; t < num_tensors; t++) {
-    if (numels[t] < 0)
-      return Status::Invalid(op, "numels[" + std::to_string(t) + "] is negative (" + std::to_string(numels[t]) + ")");
-    chunks.first[t + 1] = chunks.first[t] + (numels[t] + kChunk - 1) / kChunk;
-  }
-  return Status::Ok();
-}
 
 struct SgdScalars {
   float wd, momentum, damp1, neg_lr;  // float(wd_t), float(momentum), float(1 - dampening), float(-lr_t)
@@ -128,7 +95,8 @@ void adamw_chunk(float* p,        // (len)
   for (; i + 8 <= len; i += 8) {
     const __m256 gi = _mm256_loadu_ps(g + i);
     const __m256 mo = _mm256_loadu_ps(m + i);
-    const __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), decay);
+    __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), decay);
+    asm("" : "+x"(pi));  // keep the rounded product: GCC would otherwise fuse it into the final add
     const __m256 mi = _mm256_fmadd_ps(coeff, _mm256_sub_ps(gi, mo), kSmallWeight ? mo : gi);
     const __m256 vi = _mm256_fmadd_ps(_mm256_mul_ps(c2, gi), gi, _mm256_mul_ps(_mm256_loadu_ps(v + i), beta2));
     const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2_sqrt), eps);
@@ -139,7 +107,8 @@ void adamw_chunk(float* p,        // (len)
 #endif
   for (; i < len; i++) {
     const float gi = g[i];
-    const float pi = p[i] * s.decay;
+    float pi = p[i] * s.decay;
+    asm("" : "+x"(pi));  // as above: param.mul_ rounds before addcdiv_ adds
     const float mi = std::fma(w_coeff, gi - m[i], kSmallWeight ? m[i] : gi);
     const float vi = std::fma(s.c2 * gi, gi, v[i] * s.beta2);
     const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;

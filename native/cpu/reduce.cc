@@ -70,10 +70,12 @@ Status reduce_sum_squares(Context& ctx, float* out, const float* x, int64_t n, d
   return reduce_scalar<Term::kSquare>("reduce_sum_squares", out, x, n, scale);
 }
 
+namespace {
+
 // One parallel loop over the blocks of all tensors (tensor t owns blocks first[t] .. first[t+1]-1).
-Status multi_reduce_abs_sum(Context& ctx, float* out, const float* const* xs, const int64_t* host_numels,
-                            const double* host_scales, int64_t num_tensors) {
-  const char* op = "multi_reduce_abs_sum";
+template <Term term>
+Status multi_reduce(const char* op, float* out, const float* const* xs, const int64_t* host_numels,
+                    const double* host_scales, int64_t num_tensors) {
   LW_RETURN_IF_ERROR(check_sizes(op, {{"num_tensors", num_tensors}}));
   std::vector<int64_t> first;
   std::vector<double> partial;
@@ -102,7 +104,7 @@ Status multi_reduce_abs_sum(Context& ctx, float* out, const float* const* xs, co
     }
     const int64_t start = (b - f[lo]) * kBlock;
     const int64_t len = host_numels[lo] - start < kBlock ? host_numels[lo] - start : kBlock;
-    p[b] = block_sum<Term::kAbs>(xs[lo] + start, len);
+    p[b] = block_sum<term>(xs[lo] + start, len);
   }
   for (int64_t t = 0; t < num_tensors; t++) {
     double total = 0.0;
@@ -110,6 +112,18 @@ Status multi_reduce_abs_sum(Context& ctx, float* out, const float* const* xs, co
     out[t] = static_cast<float>(total * host_scales[t]);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status multi_reduce_abs_sum(Context& ctx, float* out, const float* const* xs, const int64_t* host_numels,
+                            const double* host_scales, int64_t num_tensors) {
+  return multi_reduce<Term::kAbs>("multi_reduce_abs_sum", out, xs, host_numels, host_scales, num_tensors);
+}
+
+Status multi_reduce_sum_squares(Context& ctx, float* out, const float* const* xs, const int64_t* host_numels,
+                                const double* host_scales, int64_t num_tensors) {
+  return multi_reduce<Term::kSquare>("multi_reduce_sum_squares", out, xs, host_numels, host_scales, num_tensors);
 }
 
 }  // namespace layerwise::cpu

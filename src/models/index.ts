@@ -1,6 +1,7 @@
 // The model registry: names accepted by --model and how each is built from the data's shape.
 import { ArgumentError } from '../errors';
 import type { Module } from '../nn/module';
+import { cnn3, smallCnn } from './cnn';
 import { MLP } from './mlp';
 
 export interface ModelSpec {
@@ -20,6 +21,14 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
   mlp: {
     description: "the paper's 2-layer MLP: Flatten, fc1 (-> --hidden, default 1024), ReLU, fc2",
     build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses),
+  },
+  cnn: {
+    description: 'the default small CNN: 2 x (conv3x3-BN-ReLU-maxpool), 32/64 channels, fc (-> --hidden, default 128), fc',
+    build: (s) => smallCnn(s.inputShape[0], s.inputShape[1], s.numClasses, s.hidden ?? 128),
+  },
+  cnn3: {
+    description: 'the benchmark CNN: 3 x (conv3x3-BN-ReLU), 32/64/128 channels, strides 1/2/2, global average pool, fc',
+    build: (s) => cnn3(s.inputShape[0], s.numClasses),
   },
 };
 

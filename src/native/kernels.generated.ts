@@ -87,10 +87,13 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "reduce_sum",
     "reduce_abs_sum",
     "reduce_sum_squares",
-    "multi_reduce_abs_sum"
+    "multi_reduce_abs_sum",
+    "multi_reduce_sum_squares"
   ],
   "optim": [
     "sgd_step",
-    "adamw_step"
+    "adamw_step",
+    "multi_axpby",
+    "lamb_direction"
   ]
 };

@@ -1,11 +1,13 @@
 // AdamW (torch.optim.AdamW): decoupled weight decay, bias corrections computed on the host; one
 // fused native call updates every tensor (adamw_step), reading each tensor's lr (group lr * eta).
+// Each parameter counts its own steps (PyTorch's state `step`); state dict keys as PyTorch's.
 import { ArgumentError } from '../errors';
 import { keep } from '../memory';
 import { kernels } from '../native/addon';
 import type { Parameter } from '../nn/parameter';
 import { Tensor } from '../tensor';
 import { Optimizer, type ParamsInput } from './optimizer';
+import type { AdamWStateDict, GroupOption, ParamState } from './state';
 
 export interface AdamWOptions {
   lr?: number;
@@ -59,6 +61,30 @@ export class AdamW extends Optimizer {
         idx.map((i) => weightDecays[i]),
         idx.length, b1, b2, this.eps, 1 - b1 ** step, 1 - b2 ** step,
       );
+    }
+  }
+
+  override stateDict(): AdamWStateDict {
+    return super.stateDict() as AdamWStateDict;
+  }
+
+  protected fixedOptions(): Record<string, GroupOption> {
+    return { betas: [...this.betas], eps: this.eps };
+  }
+
+  protected stateKeys(): { tensors: readonly string[]; counters: readonly string[] } {
+    return { tensors: ['exp_avg', 'exp_avg_sq'], counters: ['step'] };
+  }
+
+  protected paramState(p: Parameter): ParamState | undefined {
+    const s = this.state.get(p);
+    return s === undefined ? undefined : { step: s.step, exp_avg: s.expAvg, exp_avg_sq: s.expAvgSq };
+  }
+
+  protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
+    this.dispose();
+    for (const [p, s] of states) {
+      this.state.set(p, { step: s.step as number, expAvg: s.exp_avg as Tensor, expAvgSq: s.exp_avg_sq as Tensor });
     }
   }
 

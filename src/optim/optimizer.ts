@@ -1,8 +1,13 @@
 // Optimizer base: param groups with their own lr and weight decay (as torch.optim), a fixed
-// per-tensor learning-rate multiplier eta (the paper's layer-wise rates; 1 by default), and the
-// host arrays the fused native steps read: lr_t = group lr * eta_t, wd_t = group weight decay.
+// per-tensor learning-rate multiplier eta (the paper's layer-wise rates; 1 by default), the
+// host arrays the fused native steps read (lr_t = group lr * eta_t, wd_t = group weight decay),
+// and stateDict()/loadStateDict() in PyTorch's structure (types and validation in state.ts).
 import { ArgumentError } from '../errors';
+import { keep } from '../memory';
+import { kernels } from '../native/addon';
 import type { Parameter } from '../nn/parameter';
+import { DTYPE_BYTES, Tensor } from '../tensor';
+import { checkStateDict, type GroupOption, type OptimizerStateDict, type ParamGroupState, type ParamState } from './state';
 
 export interface ParamGroupOptions {
   lr?: number;
@@ -69,10 +74,81 @@ export abstract class Optimizer {
     return { params, lrs, weightDecays };
   }
 
-  /** Sets the same lr for every group (or scales: lr = factor * initialLr when scaleInitial). */
+  /** Sets the same lr for every group (schedule.ts's apply() scales each group's initialLr instead). */
   setLr(lr: number): void {
+    checkNonNegative('lr', lr);
     for (const g of this.paramGroups) g.lr = lr;
   }
+
+  /**
+   * PyTorch's state_dict(): per-parameter state keyed by index (over the groups in order, then
+   * each group's parameters) and each group's hyperparameters. The state tensors are the live
+   * buffers, not copies (as PyTorch); the dict is a snapshot only until the next step(). eta is
+   * not part of it: it is fixed for a run and saved with the eta profile (METHOD.md section 1).
+   */
+  stateDict(): OptimizerStateDict {
+    const state = new Map<number, ParamState>();
+    let index = 0;
+    const param_groups = this.paramGroups.map((g): ParamGroupState => {
+      const params = g.params.map((p) => {
+        const s = this.paramState(p);
+        if (s !== undefined) state.set(index, s);
+        return index++;
+      });
+      return { lr: g.lr, ...this.fixedOptions(), weight_decay: g.weightDecay, initial_lr: g.initialLr, params };
+    });
+    return { state, param_groups };
+  }
+
+  /**
+   * PyTorch's load_state_dict(): validates everything first (group count and sizes, indices, the
+   * options fixed at construction, each state's keys, dtypes and shapes; every problem in one
+   * StateDictError naming the index and the shapes), then copies the values into new buffers,
+   * replaces the whole state (parameters without saved state start fresh) and takes each group's
+   * lr, weight_decay and initial_lr (when present).
+   */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const keys = this.stateKeys();
+    const byIndex = checkStateDict(sd, {
+      op: `${this.constructor.name}.loadStateDict`,
+      groups: this.paramGroups.map((g) => g.params),
+      fixedOptions: this.fixedOptions(),
+      tensorKeys: keys.tensors,
+      counterKeys: keys.counters,
+    });
+    const states = new Map<Parameter, Record<string, Tensor | number>>();
+    try {
+      for (const [index, entry] of sd.state) {
+        const p = byIndex.get(index)!;
+        const copy: Record<string, Tensor | number> = {};
+        states.set(p, copy);
+        for (const key of keys.counters) copy[key] = entry[key] as number;
+        for (const key of keys.tensors) copy[key] = copyOf(entry[key] as Tensor, p);
+      }
+    } catch (e) {
+      for (const s of states.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+      throw e;
+    }
+    this.replaceState(states);
+    sd.param_groups.forEach((saved, gi) => {
+      const g = this.paramGroups[gi];
+      g.lr = saved.lr;
+      g.weightDecay = saved.weight_decay;
+      if (saved.initial_lr !== undefined) g.initialLr = saved.initial_lr;
+    });
+  }
+
+  /** Hyperparameters fixed at construction, written into every group (momentum, betas, ...). */
+  protected abstract fixedOptions(): Record<string, GroupOption>;
+
+  /** The keys of one parameter's state: tensors shaped like it, and integer counters. */
+  protected abstract stateKeys(): { tensors: readonly string[]; counters: readonly string[] };
+
+  /** A parameter's state under PyTorch's keys (live tensors), or undefined before its first step. */
+  protected abstract paramState(p: Parameter): ParamState | undefined;
+
+  /** Disposes the whole current state and takes `states` (validated, owned buffers) instead. */
+  protected abstract replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void;
 
   zeroGrad(): void {
     for (const g of this.paramGroups) {
@@ -87,6 +163,19 @@ export abstract class Optimizer {
 
   /** Releases optimizer state buffers. */
   abstract dispose(): void;
+}
+
+/** A new buffer on p's device holding src's values (through the host when devices differ). */
+function copyOf(src: Tensor, p: Parameter): Tensor {
+  const dst = keep(Tensor.empty(p.shape, { device: p.device }));
+  try {
+    if (src.device === p.device) kernels.copy_bytes(dst.buffer, src.bufferFor('loadStateDict'), dst.numel * DTYPE_BYTES.float32);
+    else dst.copyFromHost(src.toArray() as Float32Array);
+  } catch (e) {
+    dst.dispose();
+    throw e;
+  }
+  return dst;
 }
 
 export function checkNonNegative(name: string, value: number): void {

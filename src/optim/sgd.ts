@@ -1,11 +1,13 @@
 // SGD (torch.optim.SGD): momentum, dampening, nesterov, weight decay; one fused native call
-// updates every tensor (sgd_step), reading each tensor's lr (group lr times eta).
+// updates every tensor (sgd_step), reading each tensor's lr (group lr times eta). State dict as
+// PyTorch's: {momentum_buffer} per parameter that has stepped, none without momentum.
 import { ArgumentError } from '../errors';
 import { keep } from '../memory';
 import { kernels } from '../native/addon';
 import type { Parameter } from '../nn/parameter';
 import { Tensor } from '../tensor';
 import { Optimizer, checkNonNegative, type ParamsInput } from './optimizer';
+import type { GroupOption, ParamState, SGDStateDict } from './state';
 
 export interface SGDOptions {
   lr: number;
@@ -58,6 +60,28 @@ export class SGD extends Optimizer {
         idx.length, this.momentum, this.dampening, this.nesterov, first,
       );
     }
+  }
+
+  override stateDict(): SGDStateDict {
+    return super.stateDict() as SGDStateDict;
+  }
+
+  protected fixedOptions(): Record<string, GroupOption> {
+    return { momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov };
+  }
+
+  protected stateKeys(): { tensors: readonly string[]; counters: readonly string[] } {
+    return { tensors: this.momentum === 0 ? [] : ['momentum_buffer'], counters: [] };
+  }
+
+  protected paramState(p: Parameter): ParamState | undefined {
+    const b = this.momentumBuffers.get(p);
+    return b === undefined ? undefined : { momentum_buffer: b };
+  }
+
+  protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
+    this.dispose();
+    for (const [p, s] of states) if (s.momentum_buffer !== undefined) this.momentumBuffers.set(p, s.momentum_buffer as Tensor);
   }
 
   dispose(): void {

@@ -125,7 +125,7 @@ export interface LayerNormResult {
 
 export function layernorm(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, rows: number,
   cols: number, eps: number): LayerNormResult {
-  const { mean, variance } = channelStats(x, rows, 1, cols);
+  const { mean, variance } = channelStats(x, 1, rows, cols); // rows as channels of one sample
   const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
   const y = new Float64Array(rows * cols);
   for (let r = 0; r < rows; r++)

@@ -73,11 +73,68 @@ Napi::Value kernel_adamw_step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_multi_axpby(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "multi_axpby", 6);
+  std::vector<BufferArg> list_ys = args.buffer_list(0, "ys");
+  std::vector<BufferArg> list_xs = args.buffer_list(1, "xs");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(2, "host_numels");
+  std::vector<double> host_alphas = args.host_array<double>(3, "host_alphas");
+  std::vector<double> host_betas = args.host_array<double>(4, "host_betas");
+  int64_t num_tensors = args.integer(5, "num_tensors");
+  args.require_length(host_numels, "host_numels", num_tensors);
+  args.require_length(host_alphas, "host_alphas", num_tensors);
+  args.require_length(host_betas, "host_betas", num_tensors);
+  args.require_list(list_ys, "ys", num_tensors, false, 4, &host_numels);
+  std::vector<float*> ys;
+  for (const BufferArg& b : list_ys) ys.push_back(static_cast<float*>(b.ptr));
+  args.require_list(list_xs, "xs", num_tensors, false, 4, &host_numels);
+  std::vector<const float*> xs;
+  for (const BufferArg& b : list_xs) xs.push_back(static_cast<const float*>(b.ptr));
+  Backend& be = args.backend({}, {&list_ys, &list_xs});
+  args.check(be.table->multi_axpby(be.ctx, ys.empty() ? nullptr : ys.data(), xs.empty() ? nullptr : xs.data(), host_numels.data(), host_alphas.data(), host_betas.data(), num_tensors));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_lamb_direction(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "lamb_direction", 12);
+  std::vector<BufferArg> list_grads = args.buffer_list(0, "grads");
+  std::vector<BufferArg> list_exp_avgs = args.buffer_list(1, "exp_avgs");
+  std::vector<BufferArg> list_exp_avg_sqs = args.buffer_list(2, "exp_avg_sqs");
+  std::vector<BufferArg> list_params = args.buffer_list(3, "params");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(4, "host_numels");
+  std::vector<double> host_weight_decays = args.host_array<double>(5, "host_weight_decays");
+  int64_t num_tensors = args.integer(6, "num_tensors");
+  double beta1 = static_cast<double>(args.number(7, "beta1"));
+  double beta2 = static_cast<double>(args.number(8, "beta2"));
+  double eps = static_cast<double>(args.number(9, "eps"));
+  double bias_correction1 = static_cast<double>(args.number(10, "bias_correction1"));
+  double bias_correction2 = static_cast<double>(args.number(11, "bias_correction2"));
+  args.require_length(host_numels, "host_numels", num_tensors);
+  args.require_length(host_weight_decays, "host_weight_decays", num_tensors);
+  args.require_list(list_grads, "grads", num_tensors, false, 4, &host_numels);
+  std::vector<float*> grads;
+  for (const BufferArg& b : list_grads) grads.push_back(static_cast<float*>(b.ptr));
+  args.require_list(list_exp_avgs, "exp_avgs", num_tensors, false, 4, &host_numels);
+  std::vector<float*> exp_avgs;
+  for (const BufferArg& b : list_exp_avgs) exp_avgs.push_back(static_cast<float*>(b.ptr));
+  args.require_list(list_exp_avg_sqs, "exp_avg_sqs", num_tensors, false, 4, &host_numels);
+  std::vector<float*> exp_avg_sqs;
+  for (const BufferArg& b : list_exp_avg_sqs) exp_avg_sqs.push_back(static_cast<float*>(b.ptr));
+  args.require_list(list_params, "params", num_tensors, false, 4, &host_numels);
+  std::vector<const float*> params;
+  for (const BufferArg& b : list_params) params.push_back(static_cast<const float*>(b.ptr));
+  Backend& be = args.backend({}, {&list_grads, &list_exp_avgs, &list_exp_avg_sqs, &list_params});
+  args.check(be.table->lamb_direction(be.ctx, grads.empty() ? nullptr : grads.data(), exp_avgs.empty() ? nullptr : exp_avgs.data(), exp_avg_sqs.empty() ? nullptr : exp_avg_sqs.data(), params.empty() ? nullptr : params.data(), host_numels.data(), host_weight_decays.data(), num_tensors, beta1, beta2, eps, bias_correction1, bias_correction2));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_optim_kernels(Napi::Env env, Napi::Object target) {
   target.Set("sgd_step", Napi::Function::New(env, kernel_sgd_step, "sgd_step"));
   target.Set("adamw_step", Napi::Function::New(env, kernel_adamw_step, "adamw_step"));
+  target.Set("multi_axpby", Napi::Function::New(env, kernel_multi_axpby, "multi_axpby"));
+  target.Set("lamb_direction", Napi::Function::New(env, kernel_lamb_direction, "lamb_direction"));
 }
 
 }  // namespace layerwise::binding

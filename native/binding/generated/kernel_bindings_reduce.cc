@@ -65,6 +65,24 @@ Napi::Value kernel_multi_reduce_abs_sum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_multi_reduce_sum_squares(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "multi_reduce_sum_squares", 5);
+  BufferArg buf_out = args.buffer(0, "out");
+  std::vector<BufferArg> list_xs = args.buffer_list(1, "xs");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(2, "host_numels");
+  std::vector<double> host_scales = args.host_array<double>(3, "host_scales");
+  int64_t num_tensors = args.integer(4, "num_tensors");
+  args.require_elements(buf_out, 4, {static_cast<int64_t>(num_tensors)}, "(num_tensors)");
+  args.require_length(host_numels, "host_numels", num_tensors);
+  args.require_length(host_scales, "host_scales", num_tensors);
+  args.require_list(list_xs, "xs", num_tensors, false, 4, &host_numels);
+  std::vector<const float*> xs;
+  for (const BufferArg& b : list_xs) xs.push_back(static_cast<const float*>(b.ptr));
+  Backend& be = args.backend({&buf_out}, {&list_xs});
+  args.check(be.table->multi_reduce_sum_squares(be.ctx, static_cast<float*>(buf_out.ptr), xs.empty() ? nullptr : xs.data(), host_numels.data(), host_scales.data(), num_tensors));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_reduce_kernels(Napi::Env env, Napi::Object target) {
@@ -72,6 +90,7 @@ void register_reduce_kernels(Napi::Env env, Napi::Object target) {
   target.Set("reduce_abs_sum", Napi::Function::New(env, kernel_reduce_abs_sum, "reduce_abs_sum"));
   target.Set("reduce_sum_squares", Napi::Function::New(env, kernel_reduce_sum_squares, "reduce_sum_squares"));
   target.Set("multi_reduce_abs_sum", Napi::Function::New(env, kernel_multi_reduce_abs_sum, "multi_reduce_abs_sum"));
+  target.Set("multi_reduce_sum_squares", Napi::Function::New(env, kernel_multi_reduce_sum_squares, "multi_reduce_sum_squares"));
 }
 
 }  // namespace layerwise::binding

@@ -57,8 +57,11 @@ struct KernelTable {
   Status (*reduce_abs_sum)(void* ctx, float* out, const float* x, int64_t n, double scale);
   Status (*reduce_sum_squares)(void* ctx, float* out, const float* x, int64_t n, double scale);
   Status (*multi_reduce_abs_sum)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
+  Status (*multi_reduce_sum_squares)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double momentum, double dampening, bool nesterov, bool first_step);
   Status (*adamw_step)(void* ctx, float* const* params, const float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
+  Status (*multi_axpby)(void* ctx, float* const* ys, const float* const* xs, const int64_t* host_numels, const double* host_alphas, const double* host_betas, int64_t num_tensors);
+  Status (*lamb_direction)(void* ctx, float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const float* const* params, const int64_t* host_numels, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
 };
 
 }  // namespace layerwise

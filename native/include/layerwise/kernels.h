@@ -344,6 +344,14 @@ Status multi_reduce_abs_sum(Context& ctx,
                             const double* host_scales,   // (num_tensors)
                             int64_t num_tensors);
 
+// out[t] = scale_t * sum x_t^2 for each tensor t: per-tensor norms for NG, LARC and LAMB.
+Status multi_reduce_sum_squares(Context& ctx,
+                                float* out,                  // (num_tensors)
+                                const float* const* xs,      // num_tensors buffers
+                                const int64_t* host_numels,  // (num_tensors)
+                                const double* host_scales,   // (num_tensors)
+                                int64_t num_tensors);
+
 // ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, METHOD.md section 2)
 // For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t].
 // g = grad + wd_t * w; momentum: b = g on the first step, else b = momentum*b + (1-dampening)*g;
@@ -369,6 +377,26 @@ Status adamw_step(Context& ctx,
                   const double* host_weight_decays,  // (num_tensors)
                   int64_t num_tensors, double beta1, double beta2, double eps,
                   double bias_correction1, double bias_correction2);
+// y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling
+// of normalized gradients (NG) and LARC, and LAMB's trust-ratio update.
+Status multi_axpby(Context& ctx,
+                   float* const* ys,            // num_tensors buffers
+                   const float* const* xs,      // num_tensors buffers
+                   const int64_t* host_numels,  // (num_tensors)
+                   const double* host_alphas,   // (num_tensors)
+                   const double* host_betas,    // (num_tensors)
+                   int64_t num_tensors);
+// LAMB's update direction (optim_baselines.cc), written over the gradients: m and v as Adam
+// (m = b1*m + (1-b1)*g, v = b2*v + (1-b2)*g^2), then r = (m/bc1) / (sqrt(v/bc2) + eps) + wd_t*w.
+Status lamb_direction(Context& ctx,
+                      float* const* grads,               // num_tensors buffers (r on return)
+                      float* const* exp_avgs,            // num_tensors buffers
+                      float* const* exp_avg_sqs,         // num_tensors buffers
+                      const float* const* params,        // num_tensors buffers
+                      const int64_t* host_numels,        // (num_tensors)
+                      const double* host_weight_decays,  // (num_tensors)
+                      int64_t num_tensors, double beta1, double beta2, double eps,
+                      double bias_correction1, double bias_correction2);
 
 }  // namespace LAYERWISE_BACKEND
 }  // namespace layerwise

@@ -33,4 +33,28 @@ export interface OptimKernels {
     bias_correction1: /* double */ number,
     bias_correction2: /* double */ number,
   ): void;
+  /** y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling of normalized gradients (NG) and LARC, and LAMB's trust-ratio update. */
+  multi_axpby(
+    ys: /* float* const* */ readonly NativeBuffer[],
+    xs: /* const float* const* */ readonly NativeBuffer[],
+    host_numels: /* (num_tensors) const int64_t* */ readonly number[],
+    host_alphas: /* (num_tensors) const double* */ Float64Array | readonly number[],
+    host_betas: /* (num_tensors) const double* */ Float64Array | readonly number[],
+    num_tensors: /* int64_t */ number,
+  ): void;
+  /** LAMB's update direction (optim_baselines.cc), written over the gradients: m and v as Adam (m = b1*m + (1-b1)*g, v = b2*v + (1-b2)*g^2), then r = (m/bc1) / (sqrt(v/bc2) + eps) + wd_t*w. */
+  lamb_direction(
+    grads: /* float* const* */ readonly NativeBuffer[],
+    exp_avgs: /* float* const* */ readonly NativeBuffer[],
+    exp_avg_sqs: /* float* const* */ readonly NativeBuffer[],
+    params: /* const float* const* */ readonly NativeBuffer[],
+    host_numels: /* (num_tensors) const int64_t* */ readonly number[],
+    host_weight_decays: /* (num_tensors) const double* */ Float64Array | readonly number[],
+    num_tensors: /* int64_t */ number,
+    beta1: /* double */ number,
+    beta2: /* double */ number,
+    eps: /* double */ number,
+    bias_correction1: /* double */ number,
+    bias_correction2: /* double */ number,
+  ): void;
 }

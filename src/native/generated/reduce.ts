@@ -29,4 +29,12 @@ export interface ReduceKernels {
     host_scales: /* (num_tensors) const double* */ Float64Array | readonly number[],
     num_tensors: /* int64_t */ number,
   ): void;
+  /** out[t] = scale_t * sum x_t^2 for each tensor t: per-tensor norms for NG, LARC and LAMB. */
+  multi_reduce_sum_squares(
+    out: /* (num_tensors) float* */ NativeBuffer,
+    xs: /* const float* const* */ readonly NativeBuffer[],
+    host_numels: /* (num_tensors) const int64_t* */ readonly number[],
+    host_scales: /* (num_tensors) const double* */ Float64Array | readonly number[],
+    num_tensors: /* int64_t */ number,
+  ): void;
 }
