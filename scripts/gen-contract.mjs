@@ -73,6 +73,10 @@ function bindingFor(k) {
       out.push(`  ${p.cType} ${p.name} = static_cast<${p.cType}>(args.number(${i}, "${p.name}"));`);
     }
   });
+  // Divisors in shape expressions must be checked before any expression is evaluated.
+  const divisors = new Set();
+  for (const p of k.params) for (const d of p.shape ?? []) for (const m of d.matchAll(/\/\s*(\w+)/g)) divisors.add(m[1]);
+  for (const name of divisors) out.push(`  args.require_positive(${name}, "${name}");`);
   for (const p of k.params) {
     if (p.kind === 'buffer' && p.shape) {
       const text = `(${p.shape.join(', ')})`;

@@ -92,14 +92,22 @@ void ArgReader::require_elements(const BufferArg& buf, int64_t elem, std::initia
   for (int64_t d : dims) {
     values << (k++ ? ", " : "") << d;
     if (d < 0) fail("ERR_INVALID_ARGUMENT", std::string(buf.name) + " " + shape + " = (" + values.str() + ") has a negative size");
-    count *= d;
+    if (__builtin_mul_overflow(count, d, &count))
+      fail("ERR_INVALID_ARGUMENT", std::string(buf.name) + " " + shape + " overflows 64-bit sizes");
   }
-  if (count * elem > buf.bytes) {
+  int64_t need = 0;
+  if (__builtin_mul_overflow(count, elem, &need))
+    fail("ERR_INVALID_ARGUMENT", std::string(buf.name) + " " + shape + " overflows 64-bit sizes");
+  if (need > buf.bytes) {
     std::ostringstream msg;
-    msg << buf.name << " " << shape << " = (" << values.str() << ") needs " << count * elem
+    msg << buf.name << " " << shape << " = (" << values.str() << ") needs " << need
         << " bytes but its buffer holds " << buf.bytes;
     fail("ERR_SHAPE", msg.str());
   }
+}
+
+void ArgReader::require_positive(int64_t value, const char* name) {
+  if (value <= 0) fail("ERR_INVALID_ARGUMENT", std::string(name) + " must be positive, got " + std::to_string(value));
 }
 
 void ArgReader::require_host_length(const HostBytes& host, const char* name, int64_t bytes) {

@@ -47,6 +47,8 @@ class ArgReader {
                         const char* shape);
   template <typename T>
   void require_length(const std::vector<T>& values, const char* name, int64_t length);
+  // A size that a shape expression divides by (e.g. groups) must be positive.
+  void require_positive(int64_t value, const char* name);
   void require_host_length(const HostBytes& host, const char* name, int64_t bytes);
   // Checks a buffer list's length (num_tensors, or 0 when optional) and each element's size.
   void require_list(const std::vector<BufferArg>& list, const char* name, int64_t count,

@@ -60,8 +60,7 @@ Status matmul_batched(Context& ctx, float* c, const float* a, const float* b, in
                 ldb, beta, c + i * stride_c, in);
   };
 
-  static const int64_t thr = getenv("THR") ? atoll(getenv("THR")) : kSmallGemmFlops;
-  if (batch > 1 && m * n * k < thr) {
+  if (batch > 1 && m * n * k < kSmallGemmFlops) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) gemm(i);
   } else {

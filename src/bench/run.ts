@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OPTIM_WORKLOADS } from './optim-workloads';
 import { CPU_WORKLOADS, timeSteps } from './workloads';
 
 export interface BenchOptions {
@@ -39,16 +40,25 @@ function torchTimes(names: string[], threads: number, minSeconds: number): Map<s
 export function runBench(options: BenchOptions): void {
   if (options.suite !== 'cpu') throw new Error(`bench: unknown suite '${options.suite}' (available: cpu)`);
   const threads = threadCount();
-  const selected = CPU_WORKLOADS.filter((w) => options.workloads === null || options.workloads.includes(w.name));
+  const selected = [...CPU_WORKLOADS, ...OPTIM_WORKLOADS].filter((w) => options.workloads === null || options.workloads.includes(w.name));
   const results = selected.map((w) => {
     const { step, dispose } = w.setup();
     const ms = timeSteps(step, 5, options.minSeconds);
     dispose();
-    return { workload: w.name, ms_per_step: ms, threads, ...(w.flops ? { gflops: w.flops / (ms * 1e6) } : {}) };
+    return {
+      workload: w.name, ms_per_step: ms, threads,
+      ...(w.flops ? { gflops: w.flops / (ms * 1e6) } : {}),
+      ...(w.bytesPerStep ? { gb_per_s: w.bytesPerStep / (ms * 1e6) } : {}),
+    };
   });
   const torch = options.torch ? torchTimes(selected.map((w) => w.name), threads, options.minSeconds) : 'disabled (--no-torch)';
+  const copy = results.find((r) => r.workload === 'copy_25M');
   for (const r of results) {
     const record: Record<string, unknown> = { ...r };
+    if (r.workload.endsWith('_step_25M') && copy?.gb_per_s && r.gb_per_s) {
+      record.copy_gb_per_s = copy.gb_per_s;
+      record.fraction_of_copy_bandwidth = r.gb_per_s / copy.gb_per_s;
+    }
     if (typeof torch === 'string') record.torch = torch;
     else if (torch.has(r.workload)) {
       const t = torch.get(r.workload)!;

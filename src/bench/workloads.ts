@@ -13,6 +13,8 @@ export interface Workload {
   name: string;
   /** Floating-point operations of one step, when meaningful (reported as GFLOP/s). */
   flops?: number;
+  /** Bytes read and written by one step, when memory-bound (reported as GB/s). */
+  bytesPerStep?: number;
   setup(): { step: () => void; dispose: () => void };
 }
 

@@ -3,14 +3,22 @@
 // the benchmark suites and prints JSON lines.
 import { Command } from 'commander';
 import { registerBench } from './bench';
+import { registerEval } from './eval';
+import { registerPlot } from './plot';
+import { registerProbe } from './probe';
+import { registerTrain } from './train';
 
 const program = new Command();
 program
   .name('layerwise')
   .description('Train image classifiers with the layer-wise learning rates of "Initializing the Layer-wise Learning Rate"')
   .version(require('../../package.json').version);
+registerTrain(program);
+registerProbe(program);
+registerEval(program);
+registerPlot(program);
 registerBench(program);
-program.parseAsync(process.argv).catch((e: Error) => {
+program.parseAsync(process.argv).catch((e: Error & { code?: string }) => {
   console.error(`layerwise: ${e.message}`);
   process.exit(1);
 });

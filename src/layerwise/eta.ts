@@ -11,6 +11,8 @@ export interface EtaInput {
 }
 
 export interface EtaEntry extends EtaInput {
+  /** The parameter's declared role (ParameterRole), when known. */
+  role?: string;
   eta: number;
   /** Why this tensor was left out of the normalization, if it was. */
   degenerate?: 'zero-gradient' | 'below-threshold';

@@ -4,3 +4,4 @@ export { computeEta, weightedMeanEta, type EtaEntry, type EtaInput, type EtaOpti
 export {
   compareProfiles, etaForModel, formatProfileTable, loadProfile, saveProfile, type EtaProfile, type ProfileComparison,
 } from './profile';
+export { depthEta, DEPTH_ENDPOINTS, type DepthProfile } from './depth';

@@ -47,9 +47,12 @@ export function loadProfile(file: string): EtaProfile {
     else {
       p.params.forEach((e, i) => {
         if (typeof e?.name !== 'string') problems.push(`params[${i}].name is not a string`);
-        for (const k of ['numel', 'G', 'eta'] as const) {
+        for (const k of ['numel', 'eta'] as const) {
           if (typeof e?.[k] !== 'number' || !Number.isFinite(e[k])) problems.push(`params[${i}].${k} is not a finite number`);
         }
+        // G is null for profiles that were not measured (depth-linear baselines).
+        if (e?.G === null) (e as { G: number }).G = NaN;
+        else if (typeof e?.G !== 'number' || !Number.isFinite(e.G)) problems.push(`params[${i}].G is not a finite number or null`);
       });
     }
   }
@@ -104,6 +107,7 @@ export function compareProfiles(a: EtaProfile, b: EtaProfile): ProfileComparison
 }
 
 function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return '-';
   return v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3);
 }
 

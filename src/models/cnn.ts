@@ -2,6 +2,8 @@
 // SmallCNN, the default model of `npm run train`: two conv-BN-ReLU-maxpool stages (32, 64
 // channels) keep the 7x7 spatial layout for a hidden fully connected layer, which is what lets it
 // pass 90% on Fashion-MNIST within a few epochs (a global-average-pooled head needs many more).
+// Convolutions followed by BatchNorm have no bias (as in torchvision's ResNets): BN removes it, so
+// its gradient is rounding noise and its probed eta would be arbitrary.
 // CNN3 is the benchmark design: three conv-BN-ReLU stages (32, 64, 128; strides 1, 2, 2), global
 // average pooling and one linear layer.
 import { AdaptiveAvgPool2d } from '../nn/adaptive-avgpool2d';
@@ -16,11 +18,11 @@ import { Sequential } from '../nn/sequential';
 export function smallCnn(inChannels: number, imageSize: number, classes: number, hidden = 128): Sequential {
   const spatial = Math.floor(Math.floor(imageSize / 2) / 2);
   return new Sequential(
-    ['conv1', new Conv2d(inChannels, 32, 3, { padding: 1 })],
+    ['conv1', new Conv2d(inChannels, 32, 3, { padding: 1, bias: false })],
     ['bn1', new BatchNorm2d(32)],
     ['relu1', new ReLU()],
     ['pool1', new MaxPool2d(2)],
-    ['conv2', new Conv2d(32, 64, 3, { padding: 1 })],
+    ['conv2', new Conv2d(32, 64, 3, { padding: 1, bias: false })],
     ['bn2', new BatchNorm2d(64)],
     ['relu2', new ReLU()],
     ['pool2', new MaxPool2d(2)],
@@ -33,7 +35,7 @@ export function smallCnn(inChannels: number, imageSize: number, classes: number,
 
 export function cnn3(inChannels: number, classes: number): Sequential {
   const block = (i: number, cin: number, cout: number, stride: number): [string, Conv2d | BatchNorm2d | ReLU][] => [
-    [`conv${i}`, new Conv2d(cin, cout, 3, { stride, padding: 1 })],
+    [`conv${i}`, new Conv2d(cin, cout, 3, { stride, padding: 1, bias: false })],
     [`bn${i}`, new BatchNorm2d(cout)],
     [`relu${i}`, new ReLU()],
   ];

@@ -1,8 +1,17 @@
-// The optim namespace: optimizers with per-tensor learning-rate multipliers, their state dicts
-// (PyTorch's structure) with the checkpoint form, and learning-rate schedules.
+// The optim namespace: optimizers with per-tensor learning-rate multipliers, the paper's baselines
+// (NG, LARC, LAMB, muP) and the factory that picks one per --lr-mode, their state dicts (PyTorch's
+// structure) with the checkpoint form, and learning-rate schedules.
 export { Optimizer, type ParamGroup, type ParamGroupOptions, type ParamsInput } from './optimizer';
 export { SGD, type SGDOptions } from './sgd';
 export { AdamW, type AdamWOptions } from './adamw';
+export { AdamNG, SGDNG, normalizeGradients, tensorNorms, type NGOptions } from './ng';
+export { LARC, type LARCOptions } from './larc';
+export { LAMB, type LAMBOptions } from './lamb';
+export {
+  applyMupReadout, findReadout, mupInitReadout_, mupLrMultiplier, mupMultipliers, mupShapes,
+  type MupOptimizer, type MupParamShape, type MupReadout,
+} from './mup';
+export { LR_MODES, OPTIMIZERS, buildOptimizer, type BuildOptimizerOptions, type LrMode, type OptimizerName } from './build';
 export {
   optimizerStateFromTensors,
   optimizerStateToTensors,

@@ -1,6 +1,7 @@
 // Optimizer base: param groups with their own lr and weight decay (as torch.optim), a fixed
 // per-tensor learning-rate multiplier eta (the paper's layer-wise rates; 1 by default), the
-// host arrays the fused native steps read (lr_t = group lr * eta_t, wd_t = group weight decay),
+// host arrays the fused native steps read (lr_t = group lr * eta_t, wd_t = group weight decay times
+// an optional per-tensor scale, 1 unless muP sets it),
 // and stateDict()/loadStateDict() in PyTorch's structure (types and validation in state.ts).
 import { ArgumentError } from '../errors';
 import { keep } from '../memory';
@@ -27,6 +28,7 @@ export type ParamsInput = Parameter[] | (ParamGroupOptions & { params: Parameter
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   private readonly eta = new Map<Parameter, number>();
+  private readonly decayScale = new Map<Parameter, number>();
 
   constructor(params: ParamsInput, defaults: Required<ParamGroupOptions>) {
     checkNonNegative('lr', defaults.lr);
@@ -58,6 +60,22 @@ export abstract class Optimizer {
     return this.eta.get(p) ?? 1;
   }
 
+  /**
+   * Sets per-tensor weight-decay multipliers (wd_i = group weight decay * scale_i; 1 by default).
+   * muP uses 1/eta_i, as the mup package's MuSGD/MuAdam scale weight_decay against the lr
+   * (mup/optim.py, decoupled_wd=False). Like eta, not part of the state dict.
+   */
+  setWeightDecayScale(scale: ReadonlyMap<Parameter, number>): void {
+    for (const [p, v] of scale) {
+      if (!(v >= 0) || !Number.isFinite(v)) throw new ArgumentError(`optimizer: weight-decay scale must be non-negative and finite, got ${v}`);
+      this.decayScale.set(p, v);
+    }
+  }
+
+  getWeightDecayScale(p: Parameter): number {
+    return this.decayScale.get(p) ?? 1;
+  }
+
   /** Parameters that have a gradient, with their effective lr and weight decay. */
   protected activeTensors(): { params: Parameter[]; lrs: number[]; weightDecays: number[] } {
     const params: Parameter[] = [];
@@ -68,7 +86,7 @@ export abstract class Optimizer {
         if (p.grad === null) continue;
         params.push(p);
         lrs.push(g.lr * this.getEta(p));
-        weightDecays.push(g.weightDecay);
+        weightDecays.push(g.weightDecay * this.getWeightDecayScale(p));
       }
     }
     return { params, lrs, weightDecays };

@@ -86,6 +86,13 @@ describe('errors name the op and the shapes', () => {
     expect(e2.code).toBe('ERR_INVALID_ARGUMENT');
     const e3 = thrown(() => (kernels.relu_forward as unknown as (...a: unknown[]) => void)(small, 3));
     expect(e3.message).toContain('expected 3 arguments');
+    const e5 = thrown(() => kernels.conv2d_forward(small, small, small, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0));
+    expect(e5.code).toBe('ERR_INVALID_ARGUMENT');
+    expect(e5.message).toBe('conv2d_forward: groups must be positive, got 0');
+    const e6 = thrown(() => kernels.relu_forward(small, small, 2 ** 52));
+    expect(e6.code).toBe('ERR_SHAPE');
+    const e7 = thrown(() => kernels.conv2d_forward(small, small, small, 2 ** 40, 1, 1, 1, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+    expect(e7.message).toContain('overflows');
     small.free();
     const e4 = thrown(() => kernels.relu_forward(small, small, 1));
     expect(e4.code).toBe('ERR_DISPOSED');

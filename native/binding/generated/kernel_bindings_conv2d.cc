@@ -29,6 +29,7 @@ Napi::Value kernel_conv2d_forward(const Napi::CallbackInfo& info) {
   int64_t dilation_h = args.integer(16, "dilation_h");
   int64_t dilation_w = args.integer(17, "dilation_w");
   int64_t groups = args.integer(18, "groups");
+  args.require_positive(groups, "groups");
   args.require_elements(buf_y, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(out_channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, out_channels, out_h, out_w)");
   args.require_elements(buf_x, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(in_channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, in_channels, in_h, in_w)");
   args.require_elements(buf_w, 4, {static_cast<int64_t>(out_channels), static_cast<int64_t>(in_channels / groups), static_cast<int64_t>(kernel_h), static_cast<int64_t>(kernel_w)}, "(out_channels, in_channels / groups, kernel_h, kernel_w)");
@@ -58,6 +59,7 @@ Napi::Value kernel_conv2d_backward_input(const Napi::CallbackInfo& info) {
   int64_t dilation_h = args.integer(16, "dilation_h");
   int64_t dilation_w = args.integer(17, "dilation_w");
   int64_t groups = args.integer(18, "groups");
+  args.require_positive(groups, "groups");
   args.require_elements(buf_dx, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(in_channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, in_channels, in_h, in_w)");
   args.require_elements(buf_dy, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(out_channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, out_channels, out_h, out_w)");
   args.require_elements(buf_w, 4, {static_cast<int64_t>(out_channels), static_cast<int64_t>(in_channels / groups), static_cast<int64_t>(kernel_h), static_cast<int64_t>(kernel_w)}, "(out_channels, in_channels / groups, kernel_h, kernel_w)");
@@ -87,6 +89,7 @@ Napi::Value kernel_conv2d_backward_weight(const Napi::CallbackInfo& info) {
   int64_t dilation_h = args.integer(16, "dilation_h");
   int64_t dilation_w = args.integer(17, "dilation_w");
   int64_t groups = args.integer(18, "groups");
+  args.require_positive(groups, "groups");
   args.require_elements(buf_dw, 4, {static_cast<int64_t>(out_channels), static_cast<int64_t>(in_channels / groups), static_cast<int64_t>(kernel_h), static_cast<int64_t>(kernel_w)}, "(out_channels, in_channels / groups, kernel_h, kernel_w)");
   args.require_elements(buf_dy, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(out_channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, out_channels, out_h, out_w)");
   args.require_elements(buf_x, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(in_channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, in_channels, in_h, in_w)");

@@ -1,0 +1,52 @@
+// `layerwise eval`: evaluates a run's checkpoint (or a weights file) on the test split:
+// loss, top-1, top-5.
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { loadStateDictFile } from '../io/state-dict';
+import { loadCheckpoint } from '../train/checkpoint';
+import { resolveConfig, type TrainConfig } from '../train/config';
+import { evaluate } from '../train/evaluate';
+import { applyMupReadout } from '../optim/mup';
+import { buildData, buildModel, withMupBase } from '../train/setup';
+import { choice, positiveInt } from './options';
+import { modelNames } from '../models';
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description("evaluate a run's checkpoint, or a weights file, on the test split")
+    .argument('[run]', 'a run folder (uses its config and checkpoint.safetensors)')
+    .option('--weights <file>', 'a safetensors file with PyTorch names (needs --model and --data)')
+    .option('--model <name>', `model: ${modelNames().join(', ')}`, choice(modelNames()))
+    .option('--data <spec>', 'dataset spec')
+    .option('--hidden <n>', 'hidden width of mlp / cnn', positiveInt)
+    .option('--batch-size <n>', 'evaluation batch size', positiveInt)
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `
+Examples:
+  layerwise eval runs/cnn-layerwise-sgd-seed0
+  layerwise eval --weights model.safetensors --model mlp --hidden 1024 --data fashion-mnist`)
+    .action((run: string | undefined, opts) => {
+      let config: TrainConfig;
+      let weightsFile: string;
+      if (run) {
+        config = loadCheckpoint(run).state.config as TrainConfig;
+        weightsFile = path.join(run, 'checkpoint.safetensors');
+      } else {
+        if (!opts.weights) throw new Error('eval: give a run folder or --weights FILE');
+        config = resolveConfig({}, { model: opts.model, data: opts.data, hidden: opts.hidden ?? null });
+        weightsFile = opts.weights;
+      }
+      if (opts.batchSize) config = { ...config, evalBatchSize: opts.batchSize };
+      const data = buildData(config);
+      const model = buildModel(config, data);
+      if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));
+      const { tensors } = loadStateDictFile(weightsFile);
+      model.loadStateDict(tensors);
+      for (const t of tensors.values()) t.dispose();
+      const result = evaluate(model, data.test);
+      if (opts.json) console.log(JSON.stringify({ kind: 'eval', weights: weightsFile, ...result }));
+      else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%`);
+      model.dispose();
+    });
+}

@@ -1,0 +1,44 @@
+// Parsers for command-line values: each error names the option and what it accepts (commander
+// turns InvalidArgumentError into "error: option '--lr <x>' argument 'abc' is invalid. ...").
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer.');
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer.');
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a finite number >= 0.');
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number.');
+  return n;
+}
+
+export function stepsOrEpoch(value: string): number | 'epoch' {
+  return value === 'epoch' ? 'epoch' : positiveInt(value);
+}
+
+export function betas(value: string): [number, number] {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every((b) => b >= 0 && b < 1)) throw new InvalidArgumentError("expected two numbers in [0, 1) such as '0.9,0.999'.");
+  return [parts[0], parts[1]];
+}
+
+export function choice(allowed: readonly string[]) {
+  return (value: string): string => {
+    if (!allowed.includes(value)) throw new InvalidArgumentError(`expected one of: ${allowed.join(', ')}.`);
+    return value;
+  };
+}

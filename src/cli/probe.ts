@@ -1,0 +1,37 @@
+// `layerwise probe`: the paper's Algorithm 1 on its own: T training batches at initialization
+// (or at --init-weights), the eta table printed, the profile written as JSON (params in the
+// model's parameter order: name, numel, G, eta).
+import { Command } from 'commander';
+import { formatProfileTable, saveProfile } from '../layerwise/profile';
+import { resolveConfig, type TrainConfig } from '../train/config';
+import { buildData, buildModel, initializeModel, resolveEta } from '../train/setup';
+import { addModelOptions } from './train';
+import { positiveInt } from './options';
+
+export function registerProbe(program: Command): void {
+  const cmd = program.command('probe').description("run the probe (the paper's Algorithm 1) and write the eta profile");
+  addModelOptions(cmd)
+    .option('--steps <n>', 'probe batches T (default: one epoch)', positiveInt)
+    .option('--out <file>', 'where to write the profile', 'eta.json')
+    .option('--json', 'print the profile as JSON instead of the table')
+    .addHelpText('after', `
+Examples:
+  layerwise probe --model mlp --data fashion-mnist --batch-size 128 --steps 100 --out eta.json
+  layerwise probe --model mlp --data tensors:batch.safetensors --batch-size 8 --steps 3 --init-weights w.safetensors`)
+    .action((opts) => {
+      const { steps, out, json, ...rest } = opts;
+      const config: TrainConfig = resolveConfig({}, { ...rest, lrMode: 'layerwise', probeSteps: steps ?? 'epoch' });
+      const data = buildData(config);
+      const model = buildModel(config, data);
+      initializeModel(model, config);
+      const { profile, probe } = resolveEta(config, model, data);
+      saveProfile(out, profile!);
+      if (json) console.log(JSON.stringify(profile));
+      else {
+        console.log(formatProfileTable(profile!));
+        const share = probe!.steps / data.train.length;
+        console.log(`\nprobe: ${probe!.steps} batches in ${probe!.seconds.toFixed(2)} s (${(100 * share).toFixed(1)}% of an epoch's batches); wrote ${out}`);
+      }
+      model.dispose();
+    });
+}

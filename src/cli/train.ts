@@ -1,0 +1,95 @@
+// `layerwise train`: every TrainConfig setting as an option (defaults in src/train/config.ts),
+// --config FILE.json for a config file (options given on the command line win), --resume DIR to
+// continue a run, --json for machine-readable lines only.
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { modelNames } from '../models';
+import { DEFAULT_CONFIG, LR_MODES, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
+import { loadCheckpoint } from '../train/checkpoint';
+import { runTraining } from '../train/run';
+import { betas, choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, stepsOrEpoch } from './options';
+
+const d = DEFAULT_CONFIG;
+
+/** Adds the options that `train` and `probe` share (data, model, init, probe). */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <spec>', `dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, tensors:FILE, synthetic[:N] (default: ${d.data})`)
+    .option('--model <name>', `model: ${modelNames().join(', ')} (default: ${d.model})`, choice(modelNames()))
+    .option('--hidden <n>', 'hidden width of mlp / cnn (default: the model\'s)', positiveInt)
+    .option('--batch-size <n>', `batch size (default: ${d.batchSize})`, positiveInt)
+    .option('--seed <n>', `seed of init, data order and dropout (default: ${d.seed})`, nonNegativeInt)
+    .option('--init <kind>', `initialization: paper, pytorch (default: ${d.init})`, choice(['paper', 'pytorch']))
+    .option('--fan-out <mode>', `paper init fan-out: pytorch (size(0)*kh*kw), grouped ((out/groups)*kh*kw) (default: ${d.fanOut})`, choice(['pytorch', 'grouped']))
+    .option('--init-weights <file>', 'initial weights (safetensors, PyTorch names) instead of the init')
+    .option('--transform <spec>', `training augmentation: none, flip, crop32-pad4,flip, ... (default: ${d.transform})`)
+    .option('--shuffle', 'shuffle the training data (default: yes, except for tensors:FILE)')
+    .option('--no-shuffle', 'keep the training data in file order')
+    .option('--probe-reduce <r>', `probe statistic of |g|: mean, sum (default: ${d.probeReduce})`, choice(['mean', 'sum']))
+    .option('--zero-gradient <policy>', `a tensor with no gradient in the probe: error, fallback (eta 1) (default: ${d.zeroGradient})`, choice(['error', 'fallback']))
+    .option('--degenerate <policy>', `tensors with G far below the rest: eta1, freeze (default: ${d.degenerate})`, choice(['eta1', 'freeze']))
+    .option('--device <d>', `cpu or cuda (default: ${d.device})`, choice(['cpu', 'cuda']));
+}
+
+export function registerTrain(program: Command): void {
+  const cmd = program.command('train').description('train a model with layer-wise (or baseline) learning rates; writes runs/<name>/');
+  addModelOptions(cmd)
+    .option('--config <file>', 'JSON config file (camelCase or option names as keys)')
+    .option('--name <name>', 'run name: the folder runs/<name> (default: <model>-<lr-mode>-<optimizer>-seed<seed>)')
+    .option('--out-dir <dir>', `folder of run folders (default: ${d.outDir})`)
+    .option('--resume <dir>', 'continue the run in this folder from its checkpoint (exactly, on CPU)')
+    .option('--epochs <n>', `epochs (default: ${d.epochs})`, positiveInt)
+    .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt)
+    .option('--accumulate <n>', `micro-batches per optimizer step (effective batch = batch size x n) (default: ${d.accumulate})`, positiveInt)
+    .option('--eval-batch-size <n>', `evaluation batch size (default: ${d.evalBatchSize})`, positiveInt)
+    .option('--lr-mode <mode>', `${LR_MODES.join(', ')} (default: ${d.lrMode})`, choice(LR_MODES))
+    .option('--optimizer <name>', `sgd, adamw (default: ${d.optimizer})`, choice(['sgd', 'adamw']))
+    .option('--lr <x>', `base learning rate (default: ${d.lr})`, positiveNumber)
+    .option('--momentum <x>', `SGD momentum (default: ${d.momentum})`, nonNegativeNumber)
+    .option('--nesterov', 'Nesterov momentum')
+    .option('--weight-decay <x>', `weight decay (default: ${d.weightDecay})`, nonNegativeNumber)
+    .option('--wd-exclude-norm-bias', 'no weight decay on norm scales/shifts and biases')
+    .option('--betas <b1,b2>', 'AdamW betas (default: 0.9,0.999)', betas)
+    .option('--eps <x>', `AdamW epsilon (default: ${d.eps})`, nonNegativeNumber)
+    .option('--schedule <kind>', `cosine, step, constant (default: ${d.schedule})`, choice(['cosine', 'step', 'constant']))
+    .option('--warmup-steps <n>', 'linear warmup steps (wins over --warmup-epochs)', nonNegativeInt)
+    .option('--warmup-epochs <x>', `linear warmup epochs, fractions allowed (default: ${d.warmupEpochs})`, nonNegativeNumber)
+    .option('--schedule-every <unit>', `evaluate the schedule every step or epoch (default: ${d.scheduleEvery})`, choice(['step', 'epoch']))
+    .option('--step-size <n>', `step decay period (in --schedule-every units) (default: ${d.stepSize})`, positiveInt)
+    .option('--gamma <x>', `step decay factor (default: ${d.gamma})`, positiveNumber)
+    .option('--min-lr <x>', `cosine floor (default: ${d.minLr})`, nonNegativeNumber)
+    .option('--probe-steps <n>', `probe batches T, or 'epoch' (the paper) (default: ${d.probeSteps})`, stepsOrEpoch)
+    .option('--eta-from <file>', 'reuse an eta profile (eta.json) instead of probing')
+    .option('--larc-trust <x>', `LARC trust coefficient (default: ${d.larcTrust})`, nonNegativeNumber)
+    .option('--no-larc-clip', 'LARC scale mode instead of clip mode')
+    .option('--mup-base-width <n>', `muP base width (default: ${d.mupBaseWidth})`, positiveInt)
+    .option('--log-interval <n>', `steps between log lines (default: ${d.logInterval})`, positiveInt)
+    .option('--checkpoint-every <n>', 'checkpoint every n optimizer steps (default: each epoch end, and always at the end)', positiveInt)
+    .option('--json', 'machine-readable JSON lines only')
+    .addHelpText('after', `
+Examples:
+  layerwise train                                   # Fashion-MNIST, small CNN, probe + layer-wise SGD
+  layerwise train --lr-mode single --name baseline   # the same with one learning rate
+  layerwise train --model mlp --hidden 1024 --optimizer adamw --lr 1e-3 --epochs 20
+  layerwise train --data cifar10:/data/cifar --model cnn3 --transform crop32-pad4,flip
+  layerwise train --resume runs/cnn-layerwise-sgd-seed0`)
+    .action((opts) => {
+      const { config: configFile, resume, json, wdExcludeNormBias, ...rest } = opts;
+      let config: TrainConfig;
+      let dir: string;
+      if (resume) {
+        config = loadCheckpoint(resume).state.config as TrainConfig;
+        dir = resume;
+      } else {
+        const fromCli: Partial<TrainConfig> = { ...rest, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
+        if (opts.larcClip === true) delete (fromCli as Record<string, unknown>).larcClip;
+        config = resolveConfig(configFile ? readConfigFile(configFile) : {}, fromCli);
+        dir = path.join(config.outDir, runName(config));
+      }
+      const summary = runTraining(config, dir, !!resume, { json: !!json });
+      if (!json) {
+        console.log(`\ndone: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; test top-1 ${summary.final.top1.toFixed(2)}%, ` +
+          `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}\nrun folder: ${summary.dir}`);
+      }
+    });
+}

@@ -1,0 +1,114 @@
+// LAMB (You et al. 2020, "Large Batch Optimization for Deep Learning"), as METHOD.md section 2:
+//   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;  m_hat = m/(1-b1^t);  v_hat = v/(1-b2^t)
+//   r = m_hat / (sqrt(v_hat) + eps) + wd_i * w
+//   w -= lr_i * (||w|| / ||r||) * r,   the ratio being 1 when either norm is 0
+// with lr_i = group lr * eta_i, and wd_i the group's weight decay on conv/linear weights
+// (Parameter.role 'weight') and 0 on every other tensor (the paper's recipe: decay on conv/linear
+// only). The trust ratio applies to every tensor. Per step: lamb_direction (r written over the
+// gradients, in place), the norms of the weights and of r in one multi_reduce_sum_squares call
+// (2N tensors, one host read), and one multi_axpby (w += -lr_i * ratio_i * r). State as AdamW's, PyTorch's keys:
+// exp_avg, exp_avg_sq, step (per parameter, counting from 1).
+import { ArgumentError } from '../errors';
+import { keep } from '../memory';
+import { kernels } from '../native/addon';
+import type { Parameter } from '../nn/parameter';
+import { Tensor } from '../tensor';
+import { tensorNorms } from './ng';
+import { Optimizer, type ParamsInput } from './optimizer';
+import type { AdamWStateDict, GroupOption, ParamState } from './state';
+
+export interface LAMBOptions {
+  lr?: number;
+  betas?: [number, number];
+  /** Default 1e-6 (the LAMB paper's and apex FusedLAMB's; buildOptimizer passes --eps). */
+  eps?: number;
+  /** On conv/linear weights only (default 0.01). */
+  weightDecay?: number;
+}
+
+interface LambState {
+  step: number;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+}
+
+export class LAMB extends Optimizer {
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly state = new Map<Parameter, LambState>();
+
+  constructor(params: ParamsInput, options: LAMBOptions = {}) {
+    super(params, { lr: options.lr ?? 1e-3, weightDecay: options.weightDecay ?? 1e-2 });
+    this.betas = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-6;
+    for (const b of this.betas) if (!(b >= 0 && b < 1)) throw new ArgumentError(`LAMB: invalid beta ${b} (must be in [0, 1))`);
+    if (!(this.eps >= 0) || !Number.isFinite(this.eps)) throw new ArgumentError(`LAMB: invalid eps ${this.eps}`);
+  }
+
+  step(): void {
+    const { params, lrs, weightDecays } = this.activeTensors();
+    // Tensors are grouped by their step count (all equal unless parameters joined late).
+    const byStep = new Map<number, number[]>();
+    params.forEach((p, i) => {
+      let s = this.state.get(p);
+      if (s === undefined) {
+        s = { step: 0, expAvg: keep(Tensor.zeros(p.shape, { device: p.device })), expAvgSq: keep(Tensor.zeros(p.shape, { device: p.device })) };
+        this.state.set(p, s);
+      }
+      s.step += 1;
+      byStep.set(s.step, [...(byStep.get(s.step) ?? []), i]);
+    });
+    const [b1, b2] = this.betas;
+    for (const [step, idx] of byStep) {
+      const states = idx.map((i) => this.state.get(params[i])!);
+      const ws = idx.map((i) => params[i].buffer);
+      const rs = idx.map((i) => params[i].grad!.bufferFor('LAMB.step'));
+      const numels = idx.map((i) => params[i].numel);
+      const wds = idx.map((i) => (params[i].role === 'weight' ? weightDecays[i] : 0));
+      kernels.lamb_direction(
+        rs, states.map((s) => s.expAvg.buffer), states.map((s) => s.expAvgSq.buffer), ws, numels, wds,
+        idx.length, b1, b2, this.eps, 1 - b1 ** step, 1 - b2 ** step,
+      );
+      const norms = tensorNorms([...ws, ...rs], [...numels, ...numels], params[idx[0]].device);
+      const betas = idx.map((i, k) => {
+        const [wNorm, rNorm] = [norms[k], norms[idx.length + k]];
+        const ratio = wNorm > 0 && rNorm > 0 ? wNorm / rNorm : 1;
+        return -lrs[i] * ratio;
+      });
+      kernels.multi_axpby(ws, rs, numels, numels.map(() => 1), betas, idx.length);
+    }
+  }
+
+  /** Same structure and keys as AdamW's (step, exp_avg, exp_avg_sq; betas and eps per group). */
+  override stateDict(): AdamWStateDict {
+    return super.stateDict() as AdamWStateDict;
+  }
+
+  protected fixedOptions(): Record<string, GroupOption> {
+    return { betas: [...this.betas], eps: this.eps };
+  }
+
+  protected stateKeys(): { tensors: readonly string[]; counters: readonly string[] } {
+    return { tensors: ['exp_avg', 'exp_avg_sq'], counters: ['step'] };
+  }
+
+  protected paramState(p: Parameter): ParamState | undefined {
+    const s = this.state.get(p);
+    return s === undefined ? undefined : { step: s.step, exp_avg: s.expAvg, exp_avg_sq: s.expAvgSq };
+  }
+
+  protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
+    this.dispose();
+    for (const [p, s] of states) {
+      this.state.set(p, { step: s.step as number, expAvg: s.exp_avg as Tensor, expAvgSq: s.exp_avg_sq as Tensor });
+    }
+  }
+
+  dispose(): void {
+    for (const s of this.state.values()) {
+      s.expAvg.dispose();
+      s.expAvgSq.dispose();
+    }
+    this.state.clear();
+  }
+}

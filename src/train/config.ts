@@ -1,0 +1,197 @@
+// The training configuration: every setting with its default, validation that names the option
+// and what it accepts, and the merge of defaults <- JSON config file <- command-line options.
+// The resolved config is written into the run folder (config.json) and into checkpoints.
+import { existsSync, readFileSync } from 'node:fs';
+import { ArgumentError } from '../errors';
+import { modelNames } from '../models';
+
+import { LR_MODES, type LrMode } from '../optim/build';
+
+export { LR_MODES, type LrMode };
+
+export interface TrainConfig {
+  /** Run name: the folder runs/<name>; default <model>-<lrMode>-<optimizer>-seed<seed>. */
+  name: string | null;
+  outDir: string;
+  data: string;
+  model: string;
+  /** Hidden width of mlp / cnn (null: the model's default). */
+  hidden: number | null;
+  epochs: number;
+  /** Stop after this many optimizer steps (null: epochs decide). */
+  maxSteps: number | null;
+  batchSize: number;
+  /** Micro-batches per optimizer step (effective batch = batchSize * accumulate). */
+  accumulate: number;
+  evalBatchSize: number;
+  optimizer: 'sgd' | 'adamw';
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  /** No weight decay on norm scales/shifts and biases. */
+  noDecayNormBias: boolean;
+  betas: [number, number];
+  eps: number;
+  schedule: 'cosine' | 'step' | 'constant';
+  /** Linear warmup in optimizer steps; takes precedence over warmupEpochs when set. */
+  warmupSteps: number | null;
+  /** Linear warmup in epochs (fractions allowed; default 0.5). */
+  warmupEpochs: number | null;
+  /** Evaluate the schedule every optimizer step or once per epoch. */
+  scheduleEvery: 'step' | 'epoch';
+  stepSize: number;
+  gamma: number;
+  minLr: number;
+  lrMode: LrMode;
+  /** Initialization: the paper's (METHOD.md section 1) or PyTorch's defaults. */
+  init: 'paper' | 'pytorch';
+  fanOut: 'pytorch' | 'grouped';
+  initWeights: string | null;
+  /** Probe batches T: a number or 'epoch' (the paper). */
+  probeSteps: number | 'epoch';
+  probeReduce: 'mean' | 'sum';
+  etaFrom: string | null;
+  zeroGradient: 'error' | 'fallback';
+  degenerate: 'eta1' | 'freeze';
+  larcTrust: number;
+  larcClip: boolean;
+  mupBaseWidth: number;
+  /** Training augmentation ('none', 'flip', 'crop32-pad4,flip', ...). */
+  transform: string;
+  /** Shuffle the training data each epoch (null: yes, except for the tensors dataset). */
+  shuffle: boolean | null;
+  seed: number;
+  logInterval: number;
+  /** Checkpoint every N optimizer steps (null: at each epoch end); always at the end. */
+  checkpointEvery: number | null;
+  device: 'cpu' | 'cuda';
+}
+
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  name: null,
+  outDir: 'runs',
+  data: 'fashion-mnist',
+  model: 'cnn',
+  hidden: null,
+  epochs: 5,
+  maxSteps: null,
+  batchSize: 128,
+  accumulate: 1,
+  evalBatchSize: 500,
+  optimizer: 'sgd',
+  lr: 0.1,
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 5e-4,
+  noDecayNormBias: false,
+  betas: [0.9, 0.999] as [number, number],
+  eps: 1e-8,
+  schedule: 'cosine',
+  warmupSteps: null,
+  warmupEpochs: 0.5,
+  scheduleEvery: 'step',
+  stepSize: 30,
+  gamma: 0.1,
+  minLr: 0,
+  lrMode: 'layerwise',
+  init: 'paper',
+  fanOut: 'pytorch',
+  initWeights: null,
+  probeSteps: 'epoch',
+  probeReduce: 'mean',
+  etaFrom: null,
+  zeroGradient: 'error',
+  degenerate: 'eta1',
+  larcTrust: 0.001,
+  larcClip: true,
+  mupBaseWidth: 256,
+  transform: 'none',
+  shuffle: null,
+  seed: 0,
+  logInterval: 50,
+  checkpointEvery: null,
+  device: 'cpu',
+});
+
+const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
+  optimizer: ['sgd', 'adamw'],
+  schedule: ['cosine', 'step', 'constant'],
+  scheduleEvery: ['step', 'epoch'],
+  lrMode: LR_MODES,
+  init: ['paper', 'pytorch'],
+  fanOut: ['pytorch', 'grouped'],
+  probeReduce: ['mean', 'sum'],
+  zeroGradient: ['error', 'fallback'],
+  degenerate: ['eta1', 'freeze'],
+  device: ['cpu', 'cuda'],
+};
+
+/** The command-line spelling of a config key (lrMode -> --lr-mode). */
+export function optionName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+function bad(key: keyof TrainConfig, value: unknown, accepted: string): never {
+  throw new ArgumentError(`${optionName(key)}: got ${JSON.stringify(value)}; accepted: ${accepted}`);
+}
+
+/** Checks every field; throws an ArgumentError naming the option and what it accepts. */
+export function validateConfig(c: TrainConfig): TrainConfig {
+  for (const [key, choices] of Object.entries(CHOICES) as [keyof TrainConfig, readonly string[]][]) {
+    if (!choices.includes(c[key] as string)) bad(key, c[key], choices.join(', '));
+  }
+  if (!modelNames().includes(c.model)) bad('model', c.model, modelNames().join(', '));
+  const positiveInt: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'accumulate', 'evalBatchSize', 'logInterval', 'stepSize', 'mupBaseWidth'];
+  for (const k of positiveInt) if (!Number.isSafeInteger(c[k]) || (c[k] as number) < 1) bad(k, c[k], 'a positive integer');
+  for (const k of ['maxSteps', 'checkpointEvery', 'hidden'] as const) {
+    if (c[k] !== null && (!Number.isSafeInteger(c[k]) || c[k]! < 1)) bad(k, c[k], 'a positive integer');
+  }
+  if (c.warmupSteps !== null && (!Number.isSafeInteger(c.warmupSteps) || c.warmupSteps < 0)) bad('warmupSteps', c.warmupSteps, 'a non-negative integer');
+  if (c.warmupEpochs !== null && !(c.warmupEpochs >= 0 && Number.isFinite(c.warmupEpochs))) bad('warmupEpochs', c.warmupEpochs, 'a number >= 0');
+  if (c.probeSteps !== 'epoch' && (!Number.isSafeInteger(c.probeSteps) || c.probeSteps < 1)) bad('probeSteps', c.probeSteps, "a positive integer or 'epoch'");
+  for (const k of ['lr', 'weightDecay', 'momentum', 'minLr', 'eps', 'larcTrust'] as const) {
+    if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] < 0) bad(k, c[k], 'a finite number >= 0');
+  }
+  if (!(c.lr > 0)) bad('lr', c.lr, 'a positive number');
+  if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', c.gamma, 'a number in (0, 1]');
+  if (!Array.isArray(c.betas) || c.betas.length !== 2 || !c.betas.every((b) => b >= 0 && b < 1)) bad('betas', c.betas, 'two numbers in [0, 1)');
+  if (!Number.isSafeInteger(c.seed) || c.seed < 0) bad('seed', c.seed, 'a non-negative integer');
+  if (typeof c.data !== 'string' || c.data.length === 0) bad('data', c.data, 'a data spec such as fashion-mnist or cifar10:DIR');
+  for (const k of ['initWeights', 'etaFrom'] as const) {
+    if (c[k] !== null && !existsSync(c[k]!)) bad(k, c[k], 'an existing file');
+  }
+  if (c.etaFrom !== null && c.lrMode !== 'layerwise') bad('etaFrom', c.etaFrom, "only with --lr-mode layerwise");
+  const needs: Partial<Record<LrMode, TrainConfig['optimizer']>> = { 'sgd-ng': 'sgd', larc: 'sgd', 'adam-ng': 'adamw', lamb: 'adamw' };
+  const need = needs[c.lrMode];
+  if (need && c.optimizer !== need) bad('optimizer', c.optimizer, `${need} (with --lr-mode ${c.lrMode})`);
+  if (c.lrMode === 'mup' && c.model !== 'mlp') bad('lrMode', c.lrMode, `mup works with --model mlp (its readout layer); got --model ${c.model}`);
+  return c;
+}
+
+/** Reads a JSON config file (keys in camelCase or as the long option names, e.g. "lr-mode"). */
+export function readConfigFile(file: string): Partial<TrainConfig> {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ArgumentError(`--config ${file}: ${(e as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ArgumentError(`--config ${file}: expected a JSON object`);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    const key = k.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!(key in DEFAULT_CONFIG)) throw new ArgumentError(`--config ${file}: unknown setting '${k}' (known: ${Object.keys(DEFAULT_CONFIG).join(', ')})`);
+    out[key] = v;
+  }
+  return out as Partial<TrainConfig>;
+}
+
+/** defaults <- config file <- explicit options; validated. */
+export function resolveConfig(fromFile: Partial<TrainConfig>, fromCli: Partial<TrainConfig>): TrainConfig {
+  return validateConfig({ ...DEFAULT_CONFIG, betas: [...DEFAULT_CONFIG.betas], ...fromFile, ...fromCli } as TrainConfig);
+}
+
+export function runName(c: TrainConfig): string {
+  return c.name ?? `${c.model}-${c.lrMode}-${c.optimizer}-seed${c.seed}`;
+}

@@ -1,0 +1,212 @@
+// The training run behind `layerwise train`: data -> model -> init -> eta (probe or profile)
+// -> optimizer and schedule -> steps with gradient accumulation -> evaluation each epoch ->
+// checkpoints, metrics.jsonl, plots and a summary in runs/<name>/. --resume continues a run
+// exactly (bit-identical on CPU): weights, optimizer state, BatchNorm statistics, the dropout
+// stream and the data order are all restored from the checkpoint.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { crossEntropy } from '../autograd/ops/loss';
+import { scale } from '../autograd/ops/elementwise';
+import { LayerwiseError } from '../errors';
+import { formatProfileTable, saveProfile } from '../layerwise/profile';
+import { scope } from '../memory';
+import { kernels } from '../native/addon';
+import type { Module } from '../nn/module';
+import { Tensor } from '../tensor';
+import { buildOptimizer } from '../optim/build';
+import { makeSchedule } from './schedule-config';
+import { getRandomState, manualSeed, setRandomState } from '../random';
+import type { TrainConfig } from './config';
+import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
+import { evaluate, type EvalResult } from './evaluate';
+import { MetricsLog, type MetricsRecord } from './metrics';
+import { writeRunPlots } from './plots';
+import { Progress, progressMode } from './progress';
+import { buildData, buildModel, initializeModel, resolveEta, withMupBase } from './setup';
+import { mupInitReadout_ } from '../optim/mup';
+
+export interface TrainOptions {
+  /** Machine-readable output only: every metrics record is printed as a JSON line. */
+  json?: boolean;
+}
+
+export interface TrainSummary {
+  dir: string;
+  steps: number;
+  final: EvalResult;
+  seconds: number;
+}
+
+/** Test hook: after writing the checkpoint of this step, block (so a test can SIGKILL the run). */
+const HOLD_AFTER = Number(process.env.LAYERWISE_HOLD_AFTER_CHECKPOINT ?? NaN);
+
+export function runTraining(config: TrainConfig, dir: string, resume: boolean, options: TrainOptions = {}): TrainSummary {
+  const started = performance.now();
+  const progress = new Progress(progressMode(!!options.json));
+  mkdirSync(dir, { recursive: true });
+  if (!resume && existsSync(path.join(dir, CHECKPOINT_FILE))) {
+    throw new LayerwiseError('ERR_RUN_EXISTS', `${dir} already holds a run: pass --resume ${dir} to continue it, or --name for a new run`);
+  }
+  const checkpoint = resume ? loadCheckpoint(dir) : null;
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  manualSeed(config.seed);
+  const data = buildData(config);
+  const model = buildModel(config, data);
+  const log = new MetricsLog(path.join(dir, 'metrics.jsonl'), checkpoint?.state.metricsLines ?? 0);
+  const record = (r: MetricsRecord) => {
+    log.write(r);
+    if (options.json) console.log(JSON.stringify(r));
+  };
+  let eta;
+  if (checkpoint) {
+    model.loadStateDict(checkpoint.weights);
+    for (const t of checkpoint.weights.values()) t.dispose();
+    eta = resolveEtaFromState(config, model, data, checkpoint.state);
+  } else {
+    initializeModel(model, config);
+    if (config.lrMode === 'mup' && config.initWeights === null) withMupBase(config, data, (base) => mupInitReadout_(model, base));
+    eta = resolveEta(config, model, data);
+    if (eta.profile) {
+      saveProfile(path.join(dir, 'eta.json'), eta.profile);
+      progress.message(formatProfileTable(eta.profile));
+    }
+    if (eta.probe) {
+      record({ kind: 'probe', steps: eta.probe.steps, seconds: eta.probe.seconds, share_of_epoch_steps: eta.probe.steps / data.train.length });
+      progress.message(`probe: ${eta.probe.steps} batches in ${eta.probe.seconds.toFixed(1)} s`);
+    }
+  }
+  const optimizer = config.lrMode === 'mup'
+    ? withMupBase(config, data, (mupBase) => buildOptimizer({ ...config, model, mupBase, larc: { trust: config.larcTrust, clip: config.larcClip } }))
+    : buildOptimizer({ ...config, model, eta: eta.eta ?? undefined, larc: { trust: config.larcTrust, clip: config.larcClip } });
+  const stepsPerEpoch = Math.ceil(data.train.length / config.accumulate);
+  const totalSteps = config.maxSteps ?? config.epochs * stepsPerEpoch;
+  const schedule = makeSchedule(config, stepsPerEpoch, totalSteps);
+  const state: RunState = checkpoint?.state ?? {
+    step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0, random: getRandomState(),
+    metricsLines: 0, config, eta: eta.profile, probe: eta.probe ? { steps: eta.probe.steps, seconds: eta.probe.seconds } : null,
+  };
+  if (checkpoint) {
+    checkpoint.restoreOptimizer(optimizer);
+    setRandomState(checkpoint.state.random);
+  }
+  const save = () => {
+    const broken = nonFiniteParameters(model);
+    if (broken.length > 0) {
+      throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step}: parameters ${broken.slice(0, 5).join(', ')} are no longer finite; the last checkpoint in ${dir} is from step ${lastCheckpointStep(dir)}`);
+    }
+    state.random = getRandomState();
+    state.metricsLines = log.lineCount;
+    saveCheckpoint(dir, model, optimizer, state);
+    if (state.step === HOLD_AFTER) {
+      process.stderr.write(`checkpoint ${state.step} written; holding (LAYERWISE_HOLD_AFTER_CHECKPOINT)\n`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    }
+  };
+  let final: EvalResult | null = null;
+  let intervalStart = performance.now();
+  let intervalImages = 0;
+  let intervalLoss = 0;
+  let intervalSteps = 0;
+  model.train();
+  while (state.step < totalSteps) {
+    const batches = data.train.iterate(state.epoch, state.batchInEpoch);
+    while (state.step < totalSteps && state.batchInEpoch < data.train.length) {
+      const group = Math.min(config.accumulate, data.train.length - state.batchInEpoch);
+      let groupLoss = 0;
+      for (let j = 0; j < group; j++) {
+        const loss = scope(() => {
+          const batch = batches.next().value!;
+          intervalImages += batch.labels.shape[0];
+          const l = crossEntropy(model.call(batch.images), batch.labels);
+          (group > 1 ? scale(l, 1 / group) : l).backward();
+          return l.item();
+        });
+        if (!Number.isFinite(loss)) {
+          throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step + 1} (epoch ${state.epoch + 1}): the loss is ${loss}; the last checkpoint in ${dir} is from step ${lastCheckpointStep(dir)}`);
+        }
+        groupLoss += loss / group;
+      }
+      const lr = schedule.apply(optimizer, state.step);
+      optimizer.step();
+      optimizer.zeroGrad();
+      state.step++;
+      state.batchInEpoch += group;
+      state.epochLossSum += groupLoss;
+      state.epochLossCount++;
+      intervalLoss += groupLoss;
+      intervalSteps++;
+      const logNow = state.step % config.logInterval === 0 || state.step === totalSteps;
+      const seconds = (performance.now() - intervalStart) / 1000;
+      const imagesPerSecond = intervalImages / Math.max(seconds, 1e-9);
+      if (logNow) {
+        record({ kind: 'step', step: state.step, epoch: state.epoch + 1, loss: groupLoss, loss_avg: intervalLoss / intervalSteps, lr, images_per_s: imagesPerSecond });
+        intervalStart = performance.now();
+        intervalImages = 0;
+        intervalLoss = 0;
+        intervalSteps = 0;
+      }
+      const elapsed = (performance.now() - started) / 1000;
+      progress.update({
+        label: `epoch ${state.epoch + 1}/${Math.ceil(totalSteps / stepsPerEpoch)}`, done: state.step, total: totalSteps,
+        imagesPerSecond, loss: groupLoss, lr,
+        etaSeconds: (elapsed / state.step) * (totalSteps - state.step),
+      }, logNow);
+      if (config.checkpointEvery !== null && state.step % config.checkpointEvery === 0 && state.step < totalSteps) save();
+    }
+    batches.return?.(undefined);
+    const epochDone = state.batchInEpoch === data.train.length;
+    if (epochDone || state.step === totalSteps) {
+      final = evaluate(model, data.test);
+      record({
+        kind: 'epoch', epoch: state.epoch + 1, step: state.step, complete: epochDone,
+        train_loss: state.epochLossSum / Math.max(state.epochLossCount, 1),
+        test_loss: final.loss, test_top1: final.top1, test_top5: final.top5,
+      });
+      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%`);
+      if (epochDone) {
+        state.epoch++;
+        state.batchInEpoch = 0;
+        state.epochLossSum = 0;
+        state.epochLossCount = 0;
+      }
+      writeRunPlots(dir);
+      if (config.checkpointEvery === null && state.step < totalSteps) save();
+    }
+  }
+  progress.finish();
+  final ??= evaluate(model, data.test);
+  const seconds = (performance.now() - started) / 1000;
+  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, seconds });
+  save();
+  writeRunPlots(dir);
+  optimizer.dispose();
+  model.dispose();
+  return { dir, steps: state.step, final, seconds };
+}
+
+/** Names of parameters holding NaN or infinite values (one native reduction for all). */
+function nonFiniteParameters(model: Module): string[] {
+  const named = model.namedParameters();
+  const out = Tensor.empty([named.length]);
+  try {
+    kernels.multi_reduce_abs_sum(out.buffer, named.map(([, p]) => p.buffer), named.map(([, p]) => p.numel), named.map(([, p]) => 1 / Math.max(p.numel, 1)), named.length);
+    const means = out.toArray();
+    return named.filter((_, i) => !Number.isFinite(means[i])).map(([n]) => n);
+  } finally {
+    out.dispose();
+  }
+}
+
+function lastCheckpointStep(dir: string): string {
+  try {
+    return String(loadCheckpoint(dir).state.step);
+  } catch {
+    return 'none (no checkpoint was written yet)';
+  }
+}
+
+function resolveEtaFromState(config: TrainConfig, model: ReturnType<typeof buildModel>, data: ReturnType<typeof buildData>, state: RunState) {
+  const { etaForModel } = require('../layerwise/profile') as typeof import('../layerwise/profile');
+  const profile = state.eta as import('../layerwise/profile').EtaProfile | null;
+  return { profile, eta: profile ? etaForModel(model, profile, 'checkpoint eta profile') : null, probe: null };
+}

@@ -1,0 +1,107 @@
+// What a training run builds before its first step: the data loaders, the model (initialized by
+// the paper's rule, PyTorch's defaults, or --init-weights), and the learning-rate multipliers of
+// the chosen --lr-mode: the probe (Algorithm 1) or a saved profile for 'layerwise', depth-linear
+// profiles for 'increasing' / 'decreasing'.
+import { parseDataSpec } from '../data/spec';
+import { DataLoader, type Batch } from '../data/loader';
+import { loadStateDictFile } from '../io/state-dict';
+import { depthEta } from '../layerwise/depth';
+import { probe, type ProbeResult } from '../layerwise/probe';
+import { etaForModel, loadProfile, type EtaProfile } from '../layerwise/profile';
+import { createModel } from '../models';
+import { paperInit_ } from '../nn/init';
+import type { Module } from '../nn/module';
+import type { Parameter } from '../nn/parameter';
+import type { TrainConfig } from './config';
+
+export interface RunData {
+  train: DataLoader;
+  test: DataLoader;
+  numClasses: number;
+}
+
+export function buildData(config: TrainConfig): RunData {
+  const source = parseDataSpec(config.data);
+  const trainSet = source.load('train');
+  const testSet = source.load('test');
+  const isU8 = trainSet.kind === 'u8';
+  return {
+    train: new DataLoader({
+      dataset: trainSet, batchSize: config.batchSize, shuffle: config.shuffle ?? source.kind !== 'tensors', seed: config.seed,
+      transform: isU8 ? config.transform : 'none', device: config.device,
+    }),
+    test: new DataLoader({ dataset: testSet, batchSize: config.evalBatchSize, shuffle: false, device: config.device }),
+    numClasses: Math.max(trainSet.numClasses, testSet.numClasses),
+  };
+}
+
+export function buildModel(config: TrainConfig, data: RunData, hidden: number | null = config.hidden): Module {
+  const { channels, height, width } = data.train.sampleDims;
+  return createModel(config.model, { inputShape: [channels, height, width], numClasses: data.numClasses, hidden: hidden ?? undefined });
+}
+
+/** Runs fn with the --mup-base-width model of the same architecture (disposed afterwards). */
+export function withMupBase<T>(config: TrainConfig, data: RunData, fn: (base: Module) => T): T {
+  const base = buildModel(config, data, config.mupBaseWidth);
+  try {
+    return fn(base);
+  } finally {
+    base.dispose();
+  }
+}
+
+/** Paper init, PyTorch defaults (already applied by the constructors) or weights from a file. */
+export function initializeModel(model: Module, config: TrainConfig): void {
+  if (config.initWeights !== null) {
+    const { tensors } = loadStateDictFile(config.initWeights);
+    try {
+      model.loadStateDict(tensors);
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+  } else if (config.init === 'paper') {
+    paperInit_(model.parameters(), { seed: config.seed, fanOut: config.fanOut });
+  }
+}
+
+/** The training loader's batches in order across epochs, from epoch 0. */
+export function* trainingBatches(loader: DataLoader): Generator<Batch> {
+  for (let epoch = 0; ; epoch++) yield* loader.iterate(epoch);
+}
+
+export interface EtaSetup {
+  profile: EtaProfile | null;
+  eta: Map<Parameter, number> | null;
+  probe: ProbeResult | null;
+}
+
+function profileOf(config: TrainConfig, steps: number, entries: EtaProfile['params'], model: Module, seconds?: number): EtaProfile {
+  const roles = new Map(model.namedParameters().map(([n, p]) => [n, p.role]));
+  return {
+    format: 'layerwise-eta/1', model: config.model, steps, batchSize: config.batchSize, seed: config.seed,
+    data: config.data, reduce: config.probeReduce, seconds,
+    params: entries.map((e) => ({ ...e, role: roles.get(e.name) })),
+  };
+}
+
+/** The eta of --lr-mode: probed, loaded (--eta-from), depth-linear, or none. */
+export function resolveEta(config: TrainConfig, model: Module, data: RunData): EtaSetup {
+  if (config.lrMode === 'increasing' || config.lrMode === 'decreasing') {
+    const entries = depthEta(model.namedParameters(), config.lrMode);
+    const profile = profileOf(config, 0, entries, model);
+    return { profile, eta: etaForModel(model, profile), probe: null };
+  }
+  if (config.lrMode !== 'layerwise') return { profile: null, eta: null, probe: null };
+  if (config.etaFrom !== null) {
+    const profile = loadProfile(config.etaFrom);
+    return { profile, eta: etaForModel(model, profile, config.etaFrom), probe: null };
+  }
+  const steps = config.probeSteps === 'epoch' ? data.train.length : config.probeSteps;
+  const batches = trainingBatches(data.train);
+  const result = probe(model, () => batches.next().value as Batch, {
+    steps, reduce: config.probeReduce, zeroGradient: config.zeroGradient, degenerate: config.degenerate,
+  });
+  batches.return(undefined);
+  const profile = profileOf(config, steps, result.entries, model, result.seconds);
+  return { profile, eta: etaForModel(model, profile), probe: result };
+}
