@@ -28,6 +28,8 @@ import { mupInitReadout_ } from '../optim/mup';
 export interface TrainOptions {
   /** Machine-readable output only: every metrics record is printed as a JSON line. */
   json?: boolean;
+  /** Print nothing (scripts that run many trainings). */
+  quiet?: boolean;
 }
 
 export interface TrainSummary {
@@ -42,7 +44,7 @@ const HOLD_AFTER = Number(process.env.LAYERWISE_HOLD_AFTER_CHECKPOINT ?? NaN);
 
 export function runTraining(config: TrainConfig, dir: string, resume: boolean, options: TrainOptions = {}): TrainSummary {
   const started = performance.now();
-  const progress = new Progress(progressMode(!!options.json));
+  const progress = new Progress(progressMode(!!options.json || !!options.quiet));
   mkdirSync(dir, { recursive: true });
   if (!resume && existsSync(path.join(dir, CHECKPOINT_FILE))) {
     throw new LayerwiseError('ERR_RUN_EXISTS', `${dir} already holds a run: pass --resume ${dir} to continue it, or --name for a new run`);
@@ -55,7 +57,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
   const log = new MetricsLog(path.join(dir, 'metrics.jsonl'), checkpoint?.state.metricsLines ?? 0);
   const record = (r: MetricsRecord) => {
     log.write(r);
-    if (options.json) console.log(JSON.stringify(r));
+    if (options.json && !options.quiet) console.log(JSON.stringify(r));
   };
   let eta;
   if (checkpoint) {
@@ -108,6 +110,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
   let intervalLoss = 0;
   let intervalSteps = 0;
   model.train();
+  let epochStart = performance.now();
   while (state.step < totalSteps) {
     const batches = data.train.iterate(state.epoch, state.batchInEpoch);
     while (state.step < totalSteps && state.batchInEpoch < data.train.length) {
@@ -156,12 +159,17 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
     batches.return?.(undefined);
     const epochDone = state.batchInEpoch === data.train.length;
     if (epochDone || state.step === totalSteps) {
+      const epochSeconds = (performance.now() - epochStart) / 1000;
       final = evaluate(model, data.test);
+      // The probe's cost as a share of one training epoch, measured on the first full epoch.
+      const probeShare = epochDone && state.epoch === 0 && eta.probe ? eta.probe.seconds / epochSeconds : null;
       record({
-        kind: 'epoch', epoch: state.epoch + 1, step: state.step, complete: epochDone,
+        kind: 'epoch', epoch: state.epoch + 1, step: state.step, complete: epochDone, seconds: epochSeconds,
+        ...(probeShare !== null ? { probe_share_of_epoch_time: probeShare } : {}),
         train_loss: state.epochLossSum / Math.max(state.epochLossCount, 1),
         test_loss: final.loss, test_top1: final.top1, test_top5: final.top5,
       });
+      if (probeShare !== null) progress.message(`probe cost: ${(100 * probeShare).toFixed(0)}% of the first epoch's time`);
       progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%`);
       if (epochDone) {
         state.epoch++;
@@ -171,6 +179,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
       }
       writeRunPlots(dir);
       if (config.checkpointEvery === null && state.step < totalSteps) save();
+      epochStart = performance.now();
     }
   }
   progress.finish();
