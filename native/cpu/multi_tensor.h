@@ -28,6 +28,16 @@ struct Chunks {
     }
     return lo;
   }
+
+  // Chunk c as (tensor, first element, element count), given the tensors' sizes.
+  struct Piece {
+    int64_t tensor, start, len;
+  };
+  Piece piece(int64_t c, const int64_t* numels) const {
+    const int64_t t = tensor_of(c);
+    const int64_t start = (c - first[t]) * kChunk;
+    return Piece{t, start, numels[t] - start < kChunk ? numels[t] - start : kChunk};
+  }
 };
 
 inline Status make_chunks(const char* op, Chunks& chunks, const int64_t* numels, int64_t num_tensors) {

@@ -136,9 +136,7 @@ Status sgd_step(Context& ctx, float* const* params, const float* const* grads, f
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
-    const int64_t t = chunks.tensor_of(c);
-    const int64_t start = (c - chunks.first[t]) * kChunk;
-    const int64_t len = host_numels[t] - start < kChunk ? host_numels[t] - start : kChunk;
+    const auto [t, start, len] = chunks.piece(c, host_numels);
     const double wd = host_weight_decays[t];
     const SgdScalars s{static_cast<float>(wd), static_cast<float>(momentum), static_cast<float>(1.0 - dampening),
                        static_cast<float>(-host_lrs[t])};
@@ -164,9 +162,7 @@ Status adamw_step(Context& ctx, float* const* params, const float* const* grads,
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
-    const int64_t t = chunks.tensor_of(c);
-    const int64_t start = (c - chunks.first[t]) * kChunk;
-    const int64_t len = host_numels[t] - start < kChunk ? host_numels[t] - start : kChunk;
+    const auto [t, start, len] = chunks.piece(c, host_numels);
     const double lr = host_lrs[t];
     const AdamScalars s{static_cast<float>(1.0 - lr * host_weight_decays[t]),
                         w1,

@@ -16,9 +16,7 @@ Status multi_axpby(Context& ctx, float* const* ys, const float* const* xs, const
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
-    const int64_t t = chunks.tensor_of(c);
-    const int64_t start = (c - chunks.first[t]) * kChunk;
-    const int64_t len = host_numels[t] - start < kChunk ? host_numels[t] - start : kChunk;
+    const auto [t, start, len] = chunks.piece(c, host_numels);
     const float alpha = static_cast<float>(host_alphas[t]);
     const float beta = static_cast<float>(host_betas[t]);
     float* y = ys[t] + start;        // (len)
@@ -52,9 +50,7 @@ Status lamb_direction(Context& ctx, float* const* grads, float* const* exp_avgs,
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
-    const int64_t t = chunks.tensor_of(c);
-    const int64_t start = (c - chunks.first[t]) * kChunk;
-    const int64_t len = host_numels[t] - start < kChunk ? host_numels[t] - start : kChunk;
+    const auto [t, start, len] = chunks.piece(c, host_numels);
     const float wd = static_cast<float>(host_weight_decays[t]);
     float* g = grads[t] + start;           // (len)
     float* m = exp_avgs[t] + start;        // (len)

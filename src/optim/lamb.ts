@@ -8,14 +8,10 @@
 // gradients, in place), the norms of the weights and of r in one multi_reduce_sum_squares call
 // (2N tensors, one host read), and one multi_axpby (w += -lr_i * ratio_i * r). State as AdamW's, PyTorch's keys:
 // exp_avg, exp_avg_sq, step (per parameter, counting from 1).
-import { ArgumentError } from '../errors';
-import { keep } from '../memory';
 import { kernels } from '../native/addon';
-import type { Parameter } from '../nn/parameter';
-import { Tensor } from '../tensor';
 import { tensorNorms } from './ng';
-import { Optimizer, type ParamsInput } from './optimizer';
-import type { AdamWStateDict, GroupOption, ParamState } from './state';
+import { AdamMomentsOptimizer } from './adam-moments';
+import type { ParamsInput } from './optimizer';
 
 export interface LAMBOptions {
   lr?: number;
@@ -26,38 +22,15 @@ export interface LAMBOptions {
   weightDecay?: number;
 }
 
-interface LambState {
-  step: number;
-  expAvg: Tensor;
-  expAvgSq: Tensor;
-}
 
-export class LAMB extends Optimizer {
-  readonly betas: [number, number];
-  readonly eps: number;
-  readonly state = new Map<Parameter, LambState>();
-
+export class LAMB extends AdamMomentsOptimizer {
   constructor(params: ParamsInput, options: LAMBOptions = {}) {
-    super(params, { lr: options.lr ?? 1e-3, weightDecay: options.weightDecay ?? 1e-2 });
-    this.betas = options.betas ?? [0.9, 0.999];
-    this.eps = options.eps ?? 1e-6;
-    for (const b of this.betas) if (!(b >= 0 && b < 1)) throw new ArgumentError(`LAMB: invalid beta ${b} (must be in [0, 1))`);
-    if (!(this.eps >= 0) || !Number.isFinite(this.eps)) throw new ArgumentError(`LAMB: invalid eps ${this.eps}`);
+    super('LAMB', params, { lr: options.lr ?? 1e-3, weightDecay: options.weightDecay ?? 1e-2 }, options.betas ?? [0.9, 0.999], options.eps ?? 1e-6);
   }
 
   step(): void {
     const { params, lrs, weightDecays } = this.activeTensors();
-    // Tensors are grouped by their step count (all equal unless parameters joined late).
-    const byStep = new Map<number, number[]>();
-    params.forEach((p, i) => {
-      let s = this.state.get(p);
-      if (s === undefined) {
-        s = { step: 0, expAvg: keep(Tensor.zeros(p.shape, { device: p.device })), expAvgSq: keep(Tensor.zeros(p.shape, { device: p.device })) };
-        this.state.set(p, s);
-      }
-      s.step += 1;
-      byStep.set(s.step, [...(byStep.get(s.step) ?? []), i]);
-    });
+    const byStep = this.advanceSteps(params);
     const [b1, b2] = this.betas;
     for (const [step, idx] of byStep) {
       const states = idx.map((i) => this.state.get(params[i])!);
@@ -80,35 +53,4 @@ export class LAMB extends Optimizer {
   }
 
   /** Same structure and keys as AdamW's (step, exp_avg, exp_avg_sq; betas and eps per group). */
-  override stateDict(): AdamWStateDict {
-    return super.stateDict() as AdamWStateDict;
-  }
-
-  protected fixedOptions(): Record<string, GroupOption> {
-    return { betas: [...this.betas], eps: this.eps };
-  }
-
-  protected stateKeys(): { tensors: readonly string[]; counters: readonly string[] } {
-    return { tensors: ['exp_avg', 'exp_avg_sq'], counters: ['step'] };
-  }
-
-  protected paramState(p: Parameter): ParamState | undefined {
-    const s = this.state.get(p);
-    return s === undefined ? undefined : { step: s.step, exp_avg: s.expAvg, exp_avg_sq: s.expAvgSq };
-  }
-
-  protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
-    this.dispose();
-    for (const [p, s] of states) {
-      this.state.set(p, { step: s.step as number, expAvg: s.exp_avg as Tensor, expAvgSq: s.exp_avg_sq as Tensor });
-    }
-  }
-
-  dispose(): void {
-    for (const s of this.state.values()) {
-      s.expAvg.dispose();
-      s.expAvgSq.dispose();
-    }
-    this.state.clear();
-  }
 }

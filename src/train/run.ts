@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scale } from '../autograd/ops/elementwise';
 import { LayerwiseError } from '../errors';
-import { formatProfileTable, saveProfile } from '../layerwise/profile';
+import { etaForModel, formatProfileTable, saveProfile, type EtaProfile } from '../layerwise/profile';
 import { scope } from '../memory';
 import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
@@ -22,7 +22,7 @@ import { evaluate, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
 import { Progress, progressMode } from './progress';
-import { buildData, buildModel, initializeModel, resolveEta, withMupBase } from './setup';
+import { buildData, buildModel, initializeModel, resolveEta, withMupBase, type EtaSetup } from './setup';
 import { mupInitReadout_ } from '../optim/mup';
 
 export interface TrainOptions {
@@ -59,11 +59,11 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
     log.write(r);
     if (options.json && !options.quiet) console.log(JSON.stringify(r));
   };
-  let eta;
+  let eta: EtaSetup;
   if (checkpoint) {
     model.loadStateDict(checkpoint.weights);
     for (const t of checkpoint.weights.values()) t.dispose();
-    eta = resolveEtaFromState(config, model, data, checkpoint.state);
+    eta = resolveEtaFromState(model, checkpoint.state);
   } else {
     initializeModel(model, config);
     if (config.lrMode === 'mup' && config.initWeights === null) withMupBase(config, data, (base) => mupInitReadout_(model, base));
@@ -214,8 +214,8 @@ function lastCheckpointStep(dir: string): string {
   }
 }
 
-function resolveEtaFromState(config: TrainConfig, model: ReturnType<typeof buildModel>, data: ReturnType<typeof buildData>, state: RunState) {
-  const { etaForModel } = require('../layerwise/profile') as typeof import('../layerwise/profile');
-  const profile = state.eta as import('../layerwise/profile').EtaProfile | null;
+/** The eta of a resumed run: the profile stored in its checkpoint (no new probe). */
+function resolveEtaFromState(model: Module, state: RunState): EtaSetup {
+  const profile = state.eta as EtaProfile | null;
   return { profile, eta: profile ? etaForModel(model, profile, 'checkpoint eta profile') : null, probe: null };
 }

@@ -1,6 +1,7 @@
 // Running the built command line (lib/cli/main.js) in a child process, as a user would.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export const CLI = path.join(__dirname, '..', '..', 'lib', 'cli', 'main.js');
@@ -15,7 +16,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult {
+/** Runs the CLI; by default in a fresh temporary folder, so a default runs/ never lands in the repo. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = mkdtempSync(path.join(os.tmpdir(), 'lw-cwd-'))): CliResult {
   requireBuiltCli();
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd, timeout: 300_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -23,5 +25,6 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   requireBuiltCli();
-  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const cwd = mkdtempSync(path.join(os.tmpdir(), 'lw-cwd-'));
+  return spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
