@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { modelNames } from '../models';
-import { DEFAULT_CONFIG, LR_MODES, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
+import { ArgumentError } from '../errors';
+import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
 import { loadCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
 import { betas, choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, stepsOrEpoch } from './options';
@@ -78,6 +79,12 @@ Examples:
       let config: TrainConfig;
       let dir: string;
       if (resume) {
+        const ignored = Object.entries({ configFile, wdExcludeNormBias, ...rest })
+          .filter(([k, v]) => v !== undefined && !(k === 'larcClip' && v === true))
+          .map(([k]) => k);
+        if (ignored.length > 0) {
+          throw new ArgumentError(`--resume continues a run with its saved configuration; drop ${ignored.map(optionName).join(', ')} (or start a new run with --name)`);
+        }
         config = loadCheckpoint(resume).state.config as TrainConfig;
         dir = resume;
       } else {

@@ -129,7 +129,8 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
 
 /** The command-line spelling of a config key (lrMode -> --lr-mode). */
 export function optionName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const special: Record<string, string> = { configFile: '--config', noDecayNormBias: '--wd-exclude-norm-bias', wdExcludeNormBias: '--wd-exclude-norm-bias' };
+  return special[key] ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 function bad(key: keyof TrainConfig, value: unknown, accepted: string): never {

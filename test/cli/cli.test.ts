@@ -71,6 +71,12 @@ describe('layerwise CLI', () => {
     expect(existsSync(path.join(out, 'compare-loss.svg'))).toBe(true);
   });
 
+  test('--resume with other options is an error naming them', () => {
+    const r = runCli(['train', '--resume', '/nonexistent/run', '--epochs', '9', '--lr', '0.3']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('drop --epochs, --lr');
+  });
+
   test('probe writes params in model order with name, numel, G, eta and prints the table', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'lw-probe-'));
     const file = path.join(out, 'eta.json');
