@@ -111,6 +111,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
   let intervalSteps = 0;
   model.train();
   let epochStart = performance.now();
+  let wholeEpoch = state.batchInEpoch === 0;
   while (state.step < totalSteps) {
     const batches = data.train.iterate(state.epoch, state.batchInEpoch);
     while (state.step < totalSteps && state.batchInEpoch < data.train.length) {
@@ -162,7 +163,8 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
       const epochSeconds = (performance.now() - epochStart) / 1000;
       final = evaluate(model, data.test);
       // The probe's cost as a share of one training epoch, measured on the first full epoch.
-      const probeShare = epochDone && state.epoch === 0 && eta.probe ? eta.probe.seconds / epochSeconds : null;
+      const probeSeconds = (state.probe as { seconds: number } | null)?.seconds;
+      const probeShare = epochDone && wholeEpoch && state.epoch === 0 && probeSeconds !== undefined ? probeSeconds / epochSeconds : null;
       record({
         kind: 'epoch', epoch: state.epoch + 1, step: state.step, complete: epochDone, seconds: epochSeconds,
         ...(probeShare !== null ? { probe_share_of_epoch_time: probeShare } : {}),
@@ -180,6 +182,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
       writeRunPlots(dir);
       if (config.checkpointEvery === null && state.step < totalSteps) save();
       epochStart = performance.now();
+      wholeEpoch = true;
     }
   }
   progress.finish();
