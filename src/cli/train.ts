@@ -1,6 +1,7 @@
 // `layerwise train`: every TrainConfig setting as an option (defaults in src/train/config.ts),
 // --config FILE.json for a config file (options given on the command line win), --resume DIR to
 // continue a run, --json for machine-readable lines only.
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { modelNames } from '../models';
@@ -92,6 +93,10 @@ Examples:
         if (opts.larcClip === true) delete (fromCli as Record<string, unknown>).larcClip;
         config = resolveConfig(configFile ? readConfigFile(configFile) : {}, fromCli);
         dir = path.join(config.outDir, runName(config));
+        // Without --name, a second run of the same settings gets the next free folder (-2, -3, ...).
+        for (let k = 2; config.name === null && existsSync(path.join(dir, 'checkpoint.safetensors')); k++) {
+          dir = path.join(config.outDir, `${runName(config)}-${k}`);
+        }
       }
       const summary = runTraining(config, dir, !!resume, { json: !!json });
       if (!json) {

@@ -71,6 +71,18 @@ describe('layerwise CLI', () => {
     expect(existsSync(path.join(out, 'compare-loss.svg'))).toBe(true);
   });
 
+  test('without --name a second run of the same settings goes to the next free folder; an existing --name is an error', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lw-names-'));
+    const args = ['train', '--data', 'synthetic:64:1x4x4:3', '--model', 'mlp', '--hidden', '4', '--max-steps', '1', '--probe-steps', '1', '--out-dir', out, '--json'];
+    expect(runCli(args).status).toBe(0);
+    expect(runCli(args).status).toBe(0);
+    expect(existsSync(path.join(out, 'mlp-layerwise-sgd-seed0', 'checkpoint.safetensors'))).toBe(true);
+    expect(existsSync(path.join(out, 'mlp-layerwise-sgd-seed0-2', 'checkpoint.safetensors'))).toBe(true);
+    const again = runCli([...args, '--name', 'mlp-layerwise-sgd-seed0']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toContain('already holds a run: pass --resume');
+  });
+
   test('--resume with other options is an error naming them', () => {
     const r = runCli(['train', '--resume', '/nonexistent/run', '--epochs', '9', '--lr', '0.3']);
     expect(r.status).not.toBe(0);
