@@ -6,8 +6,10 @@
 //  (b) the default CNN (npm run train) with single vs layer-wise SGD at the best single learning
 //      rate (from a sweep) and at 4x it: final test top-1 over 3 seeds.
 // Writes docs/paper-comparisons.md (tables), docs/figures/*.svg and docs/paper-comparisons.json.
+// Finished runs are cached (runs/paper/<name>/result.json), so a rerun only trains what is missing;
+// --cached-only writes the report from finished runs alone (missing cells read 'not run').
 // Usage: node scripts/compare-paper.mjs [--part a|b|all] [--epochs N] [--widths 256,1024]
-//        [--seeds 0,1,2] [--runs-dir runs/paper] [--out docs]
+//        [--seeds 0,1,2] [--runs-dir runs/paper] [--out docs] [--cached-only]
 import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -20,7 +22,7 @@ const { readRunMetrics } = require(path.join(root, 'lib/train/plots.js'));
 const { lineChart } = require(path.join(root, 'lib/plot/line-chart.js'));
 
 function args() {
-  const a = { part: 'all', epochs: 20, widths: [256, 1024, 4096], seeds: [0, 1, 2], runsDir: path.join(root, 'runs', 'paper'), out: path.join(root, 'docs'), cnnEpochs: 5 };
+  const a = { cachedOnly: false, part: 'all', epochs: 20, widths: [256, 1024, 4096], seeds: [0, 1, 2], runsDir: path.join(root, 'runs', 'paper'), out: path.join(root, 'docs'), cnnEpochs: 5 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i + 1];
@@ -31,6 +33,7 @@ function args() {
     else if (argv[i] === '--seeds') a.seeds = v.split(',').map(Number), i++;
     else if (argv[i] === '--runs-dir') a.runsDir = path.resolve(v), i++;
     else if (argv[i] === '--out') a.out = path.resolve(v), i++;
+    else if (argv[i] === '--cached-only') a.cachedOnly = true;
     else throw new Error(`compare-paper: unknown option ${argv[i]}`);
   }
   return a;
@@ -41,6 +44,7 @@ function train(name, settings, runsDir) {
   const dir = path.join(runsDir, name);
   const done = path.join(dir, 'result.json');
   if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8'));
+  if (CACHED_ONLY) return { status: 'not run', train_loss: NaN, test_top1: NaN };
   rmSync(dir, { recursive: true, force: true });
   const t0 = Date.now();
   let result;
@@ -99,7 +103,7 @@ function partB(o) {
   return { sweep, best, rows };
 }
 
-const fmt = (v, d = 4) => (Number.isFinite(v) ? v.toFixed(d) : 'diverged');
+const fmt = (v, d = 4, status = 'diverged') => (Number.isFinite(v) ? v.toFixed(d) : status);
 function meanStd(values) {
   const ok = values.filter(Number.isFinite);
   if (ok.length === 0) return 'diverged';
@@ -113,7 +117,8 @@ function reportA(cells, o, figures) {
   for (const width of o.widths) {
     lines.push(`**w = ${width}**`, '', `| lr | ${MLP_MODES.join(' | ')} |`, `|---|${MLP_MODES.map(() => '---').join('|')}|`);
     for (const lr of LRS) {
-      lines.push(`| ${lr.toPrecision(3)} | ${MLP_MODES.map((m) => fmt(cells.find((c) => c.width === width && c.mode === m && c.lr === lr).train_loss)).join(' | ')} |`);
+      const cell = (m) => cells.find((c) => c.width === width && c.mode === m && c.lr === lr);
+      lines.push(`| ${lr.toPrecision(3)} | ${MLP_MODES.map((m) => fmt(cell(m).train_loss, 4, cell(m).status)).join(' | ')} |`);
     }
     lines.push('');
     const svg = lineChart({
@@ -123,6 +128,21 @@ function reportA(cells, o, figures) {
     const file = `figure7-mlp${width}.svg`;
     writeFileSync(path.join(figures, file), svg);
     lines.push(`![MLP ${width}](figures/${file})`, '');
+  }
+  // The paper's Figure 7 view: one panel per lr mode, one line per width (does the best lr move?).
+  lines.push('**By lr mode, one line per width** (the best lr stays put when the mode transfers across widths):', '');
+  for (const mode of MLP_MODES) {
+    const svg = lineChart({
+      title: `${mode}: final train loss vs lr, MLP 784-w-10 (${o.epochs} epochs)`, xLabel: 'learning rate', yLabel: 'train loss', logX: true, logY: true,
+      series: o.widths.map((w) => ({ name: `w = ${w}`, points: LRS.map((lr) => [lr, cells.find((c) => c.width === w && c.mode === mode && c.lr === lr).train_loss]) })),
+    });
+    const file = `figure7-${mode}.svg`;
+    writeFileSync(path.join(figures, file), svg);
+    const best = o.widths.map((w) => {
+      const row = cells.filter((c) => c.width === w && c.mode === mode && Number.isFinite(c.train_loss)).sort((x, y) => x.train_loss - y.train_loss)[0];
+      return `w=${w}: ${row ? row.lr.toPrecision(2) : '-'}`;
+    });
+    lines.push(`![${mode}](figures/${file})`, '', `Best lr (lowest final train loss) for ${mode}: ${best.join(', ')}.`, '');
   }
   return lines;
 }
@@ -139,6 +159,7 @@ function reportB(b) {
 }
 
 const o = args();
+const CACHED_ONLY = o.cachedOnly;
 mkdirSync(o.runsDir, { recursive: true });
 const figures = path.join(o.out, 'figures');
 mkdirSync(figures, { recursive: true });
