@@ -49,7 +49,7 @@ function train(name, settings, runsDir) {
   const t0 = Date.now();
   let result;
   try {
-    runTraining(resolveConfig({}, { ...settings, name, outDir: runsDir }), dir, false, { quiet: true });
+    runTraining(resolveConfig({}, { ...settings, name, outDir: runsDir }), dir, null, { quiet: true });
     const records = readRunMetrics(dir);
     const epochs = records.filter((r) => r.kind === 'epoch');
     const last = epochs[epochs.length - 1];

@@ -10,6 +10,7 @@ import { applyMupReadout } from '../optim/mup';
 import { buildData, buildModel, withMupBase } from '../train/setup';
 import { choice, positiveInt } from './options';
 import { modelNames } from '../models';
+import type { Tensor } from '../tensor';
 
 export function registerEval(program: Command): void {
   program
@@ -29,21 +30,24 @@ Examples:
     .action((run: string | undefined, opts) => {
       let config: TrainConfig;
       let weightsFile: string;
+      let weights: Map<string, Tensor>;
       if (run) {
-        config = loadCheckpoint(run).state.config as TrainConfig;
+        const checkpoint = loadCheckpoint(run);
+        config = checkpoint.state.config as TrainConfig;
         weightsFile = path.join(run, 'checkpoint.safetensors');
+        weights = checkpoint.weights;
       } else {
         if (!opts.weights) throw new Error('eval: give a run folder or --weights FILE');
         config = resolveConfig({}, { model: opts.model, data: opts.data, hidden: opts.hidden ?? null });
         weightsFile = opts.weights;
+        weights = loadStateDictFile(weightsFile).tensors;
       }
       if (opts.batchSize) config = { ...config, evalBatchSize: opts.batchSize };
       const data = buildData(config);
       const model = buildModel(config, data);
       if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));
-      const { tensors } = loadStateDictFile(weightsFile);
-      model.loadStateDict(tensors);
-      for (const t of tensors.values()) t.dispose();
+      model.loadStateDict(weights);
+      for (const t of weights.values()) t.dispose();
       const result = evaluate(model, data.test);
       if (opts.json) console.log(JSON.stringify({ kind: 'eval', weights: weightsFile, ...result }));
       else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%`);

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import { modelNames } from '../models';
 import { ArgumentError } from '../errors';
 import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
-import { loadCheckpoint } from '../train/checkpoint';
+import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
 import { betas, choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, stepsOrEpoch } from './options';
 
@@ -79,6 +79,7 @@ Examples:
       const { config: configFile, resume, json, wdExcludeNormBias, ...rest } = opts;
       let config: TrainConfig;
       let dir: string;
+      let checkpoint: LoadedCheckpoint | null = null;
       if (resume) {
         const ignored = Object.entries({ configFile, wdExcludeNormBias, ...rest })
           .filter(([k, v]) => v !== undefined && !(k === 'larcClip' && v === true))
@@ -86,7 +87,8 @@ Examples:
         if (ignored.length > 0) {
           throw new ArgumentError(`--resume continues a run with its saved configuration; drop ${ignored.map(optionName).join(', ')} (or start a new run with --name)`);
         }
-        config = loadCheckpoint(resume).state.config as TrainConfig;
+        checkpoint = loadCheckpoint(resume);
+        config = checkpoint.state.config as TrainConfig;
         dir = resume;
       } else {
         const fromCli: Partial<TrainConfig> = { ...rest, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
@@ -98,7 +100,7 @@ Examples:
           dir = path.join(config.outDir, `${runName(config)}-${k}`);
         }
       }
-      const summary = runTraining(config, dir, !!resume, { json: !!json });
+      const summary = runTraining(config, dir, checkpoint, { json: !!json });
       if (!json) {
         console.log(`\ndone: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; test top-1 ${summary.final.top1.toFixed(2)}%, ` +
           `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}\nrun folder: ${summary.dir}`);

@@ -17,7 +17,7 @@ import { buildOptimizer } from '../optim/build';
 import { makeSchedule } from './schedule-config';
 import { getRandomState, manualSeed, setRandomState } from '../random';
 import type { TrainConfig } from './config';
-import { CHECKPOINT_FILE, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint';
+import { CHECKPOINT_FILE, saveCheckpoint, type LoadedCheckpoint, type RunState } from './checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
@@ -42,14 +42,17 @@ export interface TrainSummary {
 /** Test hook: after writing the checkpoint of this step, block (so a test can SIGKILL the run). */
 const HOLD_AFTER = Number(process.env.LAYERWISE_HOLD_AFTER_CHECKPOINT ?? NaN);
 
-export function runTraining(config: TrainConfig, dir: string, resume: boolean, options: TrainOptions = {}): TrainSummary {
+/**
+ * Trains `config` into `dir`. With `checkpoint` (from loadCheckpoint(dir), as --resume reads it
+ * once for its config) the run continues from it; without, `dir` must not hold a run yet.
+ */
+export function runTraining(config: TrainConfig, dir: string, checkpoint: LoadedCheckpoint | null, options: TrainOptions = {}): TrainSummary {
   const started = performance.now();
   const progress = new Progress(progressMode(!!options.json || !!options.quiet));
   mkdirSync(dir, { recursive: true });
-  if (!resume && existsSync(path.join(dir, CHECKPOINT_FILE))) {
+  if (!checkpoint && existsSync(path.join(dir, CHECKPOINT_FILE))) {
     throw new LayerwiseError('ERR_RUN_EXISTS', `${dir} already holds a run: pass --resume ${dir} to continue it, or --name for a new run`);
   }
-  const checkpoint = resume ? loadCheckpoint(dir) : null;
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   manualSeed(config.seed);
   const data = buildData(config);
@@ -91,14 +94,18 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
     checkpoint.restoreOptimizer(optimizer);
     setRandomState(checkpoint.state.random);
   }
+  // The step of the newest complete checkpoint on disk, for error messages.
+  let lastSaved: number | null = checkpoint ? checkpoint.state.step : null;
+  const lastCheckpoint = () => (lastSaved === null ? 'none (no checkpoint was written yet)' : String(lastSaved));
   const save = () => {
     const broken = nonFiniteParameters(model);
     if (broken.length > 0) {
-      throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step}: parameters ${broken.slice(0, 5).join(', ')} are no longer finite; the last checkpoint in ${dir} is from step ${lastCheckpointStep(dir)}`);
+      throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step}: parameters ${broken.slice(0, 5).join(', ')} are no longer finite; the last checkpoint in ${dir} is from step ${lastCheckpoint()}`);
     }
     state.random = getRandomState();
     state.metricsLines = log.lineCount;
     saveCheckpoint(dir, model, optimizer, state);
+    lastSaved = state.step;
     if (state.step === HOLD_AFTER) {
       process.stderr.write(`checkpoint ${state.step} written; holding (LAYERWISE_HOLD_AFTER_CHECKPOINT)\n`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
@@ -126,7 +133,7 @@ export function runTraining(config: TrainConfig, dir: string, resume: boolean, o
           return l.item();
         });
         if (!Number.isFinite(loss)) {
-          throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step + 1} (epoch ${state.epoch + 1}): the loss is ${loss}; the last checkpoint in ${dir} is from step ${lastCheckpointStep(dir)}`);
+          throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step + 1} (epoch ${state.epoch + 1}): the loss is ${loss}; the last checkpoint in ${dir} is from step ${lastCheckpoint()}`);
         }
         groupLoss += loss / group;
       }
@@ -209,13 +216,6 @@ function nonFiniteParameters(model: Module): string[] {
   }
 }
 
-function lastCheckpointStep(dir: string): string {
-  try {
-    return String(loadCheckpoint(dir).state.step);
-  } catch {
-    return 'none (no checkpoint was written yet)';
-  }
-}
 
 /** The eta of a resumed run: the profile stored in its checkpoint (no new probe). */
 function resolveEtaFromState(model: Module, state: RunState): EtaSetup {
