@@ -20,6 +20,7 @@ Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
     o.Set("liveBytes", Napi::Number::New(env, static_cast<double>(c.live_bytes.load())));
     o.Set("peakBytes", Napi::Number::New(env, static_cast<double>(c.peak_bytes.load())));
     o.Set("totalAllocations", Napi::Number::New(env, static_cast<double>(c.total_allocations.load())));
+    o.Set("deviceToHostReads", Napi::Number::New(env, static_cast<double>(c.device_to_host_reads.load())));
     out.Set(device_name(device), o);
   }
   return out;

@@ -66,6 +66,18 @@ bool ArgReader::boolean(size_t i, const char* name) {
   return v.As<Napi::Boolean>().Value();
 }
 
+DType ArgReader::dtype(size_t i, const char* name) {
+  Napi::Value v = info_[i];
+  if (v.IsString()) {
+    const std::string text = v.As<Napi::String>().Utf8Value();
+    for (DType t : {DType::kF32, DType::kBF16, DType::kF16, DType::kI32, DType::kU8})
+      if (text == dtype_name(t)) return t;
+    fail("ERR_INVALID_ARGUMENT", std::string(name) + ": unknown dtype '" + text +
+                                     "' (float32, bfloat16, float16, int32, uint8)");
+  }
+  fail("ERR_INVALID_ARGUMENT", std::string(name) + " must be a dtype name");
+}
+
 HostBytes ArgReader::host_bytes(size_t i, const char* name) {
   Napi::Value v = info_[i];
   if (v.IsTypedArray()) {
@@ -156,7 +168,7 @@ Backend& ArgReader::backend(std::initializer_list<const BufferArg*> buffers,
 
 void ArgReader::check(const Status& status) {
   if (!status.ok()) {
-    throw_native_error(info_.Env(), status_code_name(status.code), status.op.empty() ? op_ : status.op,
+    throw_native_error(info_.Env(), status_code_name(status.code), status.op[0] == '\0' ? op_ : status.op,
                        status.message);
   }
 }

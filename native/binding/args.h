@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "buffer.h"
+#include "layerwise/dtype.h"
 #include "layerwise/status.h"
 
 namespace layerwise::binding {
@@ -37,6 +38,8 @@ class ArgReader {
   int64_t integer(size_t i, const char* name);
   double number(size_t i, const char* name);
   bool boolean(size_t i, const char* name);
+  // A dtype given by its TypeScript name ('float32', 'bfloat16', 'float16', 'int32', 'uint8').
+  DType dtype(size_t i, const char* name);
   HostBytes host_bytes(size_t i, const char* name);
   template <typename T>
   std::vector<T> host_array(size_t i, const char* name);

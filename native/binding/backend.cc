@@ -3,6 +3,8 @@
 
 #include <dlfcn.h>
 
+#include <cstring>
+
 namespace layerwise::binding {
 
 namespace {
@@ -12,10 +14,22 @@ bool cpu_ready = false;
 bool cuda_ready = false;
 }  // namespace
 
+std::string check_table_version(const KernelTable* table) {
+  if (table == nullptr) return "the backend returned no kernel table";
+  std::string hash(table->contract_hash, strnlen(table->contract_hash, sizeof(table->contract_hash)));
+  if (table->abi_version != kAbiVersion || hash != kContractHash) {
+    return "the backend library was built for ABI " + std::to_string(table->abi_version) + " (contract " + hash +
+           ") but this addon has ABI " + std::to_string(kAbiVersion) + " (contract " + kContractHash +
+           "): rebuild both from the same kernels.h";
+  }
+  return "";
+}
+
 Backend* backend_for(int device) {
   if (device == kDeviceCpu) {
     if (!cpu_ready) {
       cpu_backend.name = "cpu";
+      cpu_backend.device = kDeviceCpu;
       cpu_backend.ctx = layerwise::cpu::create_context();
       cpu_backend.table = layerwise::cpu::kernel_table();
       cpu_ready = true;
@@ -47,7 +61,13 @@ bool load_cuda_backend(const std::string& path, std::string& error) {
     error = std::string("the CUDA backend failed to start: ") + message;
     return false;
   }
+  std::string mismatch = check_table_version(table);
+  if (!mismatch.empty()) {
+    error = path + ": " + mismatch;
+    return false;
+  }
   cuda_backend.name = "cuda";
+  cuda_backend.device = kDeviceCuda;
   cuda_backend.ctx = ctx;
   cuda_backend.table = table;
   cuda_ready = true;

@@ -13,6 +13,7 @@ constexpr int kDeviceCuda = 1;
 
 struct Backend {
   const char* name = "";
+  int device = kDeviceCpu;
   void* ctx = nullptr;                 // the backend's Context
   const KernelTable* table = nullptr;  // every kernel of kernels.h
 };
@@ -22,6 +23,8 @@ Backend* backend_for(int device);
 // Loads the CUDA backend library at `path`; on failure returns false and sets `error`.
 bool load_cuda_backend(const std::string& path, std::string& error);
 const char* device_name(int device);
+// Empty when `table` was built from the same contract as this addon, else why not (both versions).
+std::string check_table_version(const KernelTable* table);
 
 }  // namespace layerwise::binding
 

@@ -14,6 +14,7 @@ struct MemoryCounters {
   std::atomic<int64_t> live_bytes{0};
   std::atomic<int64_t> peak_bytes{0};
   std::atomic<int64_t> total_allocations{0};
+  std::atomic<int64_t> device_to_host_reads{0};  // kernels that copied device memory to the host
 };
 
 MemoryCounters& memory_counters(int device);

@@ -9,6 +9,9 @@ const BUFFER_TYPES = {
   'const int32_t*': { dtype: 'i32', elem: 4, mutable: false },
   'uint8_t*': { dtype: 'u8', elem: 1, mutable: true },
   'const uint8_t*': { dtype: 'u8', elem: 1, mutable: false },
+  // Typed by a DType parameter named in the comment: `// (n) [dtype]`.
+  'void*': { dtype: 'generic', elem: null, mutable: true },
+  'const void*': { dtype: 'generic', elem: null, mutable: false },
 };
 const BUFFER_LIST_TYPES = {
   'float* const*': { dtype: 'f32', elem: 4, mutable: true },
@@ -21,7 +24,7 @@ const HOST_TYPES = {
   'const double*': { kind: 'hostArray', cType: 'double' },
   'const float*': { kind: 'hostArray', cType: 'float' },
 };
-const SCALAR_TYPES = ['int64_t', 'double', 'float', 'bool'];
+const SCALAR_TYPES = ['int64_t', 'double', 'float', 'bool', 'DType'];
 
 /** Splits "(a, (b - 1) * c, d)" into top-level terms; returns null when text has no leading group. */
 function parseShape(comment) {
@@ -54,7 +57,15 @@ function classify(type, name, comment, kernel) {
     if (!host) throw new Error(`kernels.h: ${kernel}: host parameter ${name} has unsupported type ${type}`);
     return { name, type, kind: host.kind, cType: host.cType, mutable: !!host.mutable, shape, comment };
   }
-  if (BUFFER_TYPES[type]) return { name, type, kind: 'buffer', ...BUFFER_TYPES[type], shape, comment };
+  if (BUFFER_TYPES[type]) {
+    const buffer = { name, type, kind: 'buffer', ...BUFFER_TYPES[type], shape, comment };
+    if (buffer.dtype === 'generic' && !kernel.startsWith('device_')) {
+      const m = comment.match(/\)\s*\[(\w+)\]/);
+      if (!m || !shape) throw new Error(`kernels.h: ${kernel}: ${name} (${type}) needs a shape and its dtype parameter, e.g. // (n) [dtype]`);
+      buffer.dtypeParam = m[1];
+    }
+    return buffer;
+  }
   if (BUFFER_LIST_TYPES[type]) {
     const optional = /or none/.test(comment);
     return { name, type, kind: 'bufferList', ...BUFFER_LIST_TYPES[type], optional, shape: null, comment };
@@ -102,6 +113,11 @@ export function parseKernels(source) {
         const isLast = index === pieces.length - 1;
         params.push(classify(type, m[2], isLast ? comment : '', name));
       });
+    }
+    for (const p of params) {
+      if (p.dtypeParam && !params.some((q) => q.name === p.dtypeParam && q.type === 'DType')) {
+        throw new Error(`kernels.h: ${name}: ${p.name} is typed by [${p.dtypeParam}], which is not a DType parameter`);
+      }
     }
     const internal = name.startsWith('device_');
     kernels.push({ name, family, params, internal, doc: doc.join(' ').trim() });

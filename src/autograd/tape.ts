@@ -6,7 +6,7 @@
 import { ArgumentError, ShapeError } from '../errors';
 import { keep } from '../memory';
 import { kernels } from '../native/addon';
-import { Tensor, shapeToString } from '../tensor';
+import { Tensor, convertRaw, shapeToString } from '../tensor';
 
 export interface GradNode {
   /** The op's name, for error messages. */
@@ -76,11 +76,28 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/**
+ * The gradient in its tensor's dtype and memory format (PyTorch's invariant: grad is like its
+ * tensor). Ops keep it, so this converts only at an op that changed them; frees g when it does.
+ */
+function alignGrad(g: Tensor, like: Tensor): Tensor {
+  if (g.dtype === like.dtype && g.memoryFormat === like.memoryFormat) return g;
+  const aligned = convertRaw(g, like.dtype, like.memoryFormat);
+  g.dispose();
+  return aligned;
+}
+
 function addInto(target: Tensor, g: Tensor): void {
   if (target.numel !== g.numel) {
     throw new ShapeError(`backward: gradient of shape ${shapeToString(g.shape)} for a tensor of shape ${shapeToString(target.shape)}`);
   }
-  kernels.add_forward(target.buffer, target.buffer, g.buffer, 1, 1, target.numel);
+  if (g.dtype !== target.dtype || g.memoryFormat !== target.memoryFormat) {
+    const aligned = convertRaw(g, target.dtype, target.memoryFormat);
+    kernels.add_forward(target.buffer, target.buffer, aligned.buffer, target.dtype, 1, 1, target.numel);
+    aligned.dispose();
+    return;
+  }
+  kernels.add_forward(target.buffer, target.buffer, g.buffer, target.dtype, 1, 1, target.numel);
 }
 
 /** Backpropagates from `root`; `grad` defaults to 1 for a one-element root. */
@@ -89,7 +106,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
   if (grad === undefined && root.numel !== 1) {
     throw new ShapeError(`backward: grad can be implicitly created only for scalar outputs, got shape ${shapeToString(root.shape)}`);
   }
-  const seed = noGrad(() => (grad === undefined ? Tensor.ones(root.shape) : grad.clone()));
+  const seed = noGrad(() => (grad === undefined ? Tensor.ones(root.shape, { dtype: root.dtype, device: root.device }) : grad.clone()));
   if (root.gradFn === null) {
     if (root.grad === null || root.grad.disposed) root.grad = keep(seed);
     else {
@@ -104,9 +121,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const node = t.gradFn!;
-      const g = pending.get(t);
+      const pendingGrad = pending.get(t);
       pending.delete(t);
-      if (g !== undefined) {
+      if (pendingGrad !== undefined) {
+        const g = alignGrad(pendingGrad, t);
         const results = node.backward(g);
         // Tensors stored (as a leaf's .grad or a pending gradient) must not be freed or reused.
         const stored = new Set<Tensor>();
@@ -120,7 +138,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
           if (input === null || gi === null || gi === undefined || !input.requiresGrad) return;
           if (input.gradFn === null) {
             if (input.grad === null || input.grad.disposed) {
-              input.grad = keep(own(gi));
+              const mismatched = gi.dtype !== input.dtype || gi.memoryFormat !== input.memoryFormat;
+              input.grad = keep(mismatched ? convertRaw(gi, input.dtype, input.memoryFormat) : own(gi));
               input.grad.requiresGrad = false;
             } else {
               addInto(input.grad, gi);

@@ -216,7 +216,7 @@ export class DataLoader implements Iterable<Batch> {
         const raw = Tensor.empty(shape, { dtype: 'uint8', device: this.device });
         created.push(raw);
         raw.copyFromHost(host.images.subarray(0, count));
-        kernels.normalize_u8(images.buffer, raw.buffer, b, channels, height * width, this.mean, this.std);
+        kernels.normalize_u8(images.buffer, raw.buffer, images.dtype, b, channels, height * width, false, false, this.mean, this.std);
         raw.dispose();
       }
       const labels = Tensor.fromArray(host.labels, [b], { dtype: 'int32', device: this.device });

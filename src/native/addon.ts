@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { NativeError } from '../errors';
 import type { Kernels } from './kernels.generated';
 
+/** Element type names as the kernels take them (the same strings as Tensor's dtype). */
+export type DTypeName = 'float32' | 'bfloat16' | 'float16' | 'int32' | 'uint8';
+
 /** One block of device memory (host memory on the CPU backend). */
 export interface NativeBuffer {
   readonly bytes: number;
@@ -18,6 +21,8 @@ export interface DeviceMemoryStats {
   liveBytes: number;
   peakBytes: number;
   totalAllocations: number;
+  /** Kernels that copied device memory to the host (toArray, item, ...) since the addon loaded. */
+  deviceToHostReads: number;
 }
 
 export interface Addon {

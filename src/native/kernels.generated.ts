@@ -26,11 +26,12 @@ export type Kernels = CopyKernels &
 /** Kernel names by native family file (native/cpu/<family>.cc, native/cuda/<family>.cu). */
 export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   "copy": [
-    "fill_f32",
+    "fill",
+    "cast",
     "copy_bytes",
     "copy_from_host",
     "copy_to_host",
-    "permute_f32",
+    "permute",
     "normalize_u8"
   ],
   "matmul": [

@@ -38,7 +38,7 @@ export function u8(values: ArrayLike<number>): NativeBuffer {
 /** An uninitialized (NaN-filled) float32 buffer of n elements. */
 export function empty(n: number): NativeBuffer {
   const buf = new addon.NativeBuffer(0, n * 4);
-  addon.kernels.fill_f32(buf, NaN, n);
+  addon.kernels.fill(buf, 'float32', NaN, n);
   live.push(buf);
   return buf;
 }

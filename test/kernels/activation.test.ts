@@ -24,14 +24,14 @@ describe('relu', () => {
     test(`relu_forward n=${n}`, () => {
       const x = rand(n, 1);
       const y = empty(n);
-      kernels.relu_forward(y, f32(x), n);
+      kernels.relu_forward(y, f32(x), 'float32', n);
       expectClose(readF32(y, n), ref.relu(x), { atol: 0, rtol: 0 }); // exact
     });
     test(`relu_backward n=${n}`, () => {
       const y = Float32Array.from(ref.relu(rand(n, 2)));
       const dy = rand(n, 3);
       const dx = empty(n);
-      kernels.relu_backward(dx, f32(dy), f32(y), n);
+      kernels.relu_backward(dx, f32(dy), f32(y), 'float32', n);
       expectClose(readF32(dx, n), ref.reluBackward(dy, y), { atol: 0, rtol: 0 }); // exact
     });
   }
@@ -39,7 +39,7 @@ describe('relu', () => {
     const y = Float32Array.from(ref.relu(rand(300, 4)));
     const dy = rand(300, 5);
     const yb = f32(y);
-    kernels.relu_backward(yb, f32(dy), yb, 300);
+    kernels.relu_backward(yb, f32(dy), yb, 'float32', 300);
     expectClose(readF32(yb, 300), ref.reluBackward(dy, y), { atol: 0, rtol: 0 });
   });
 });
@@ -53,20 +53,20 @@ describe('gelu', () => {
     test(`gelu_forward n=${n} std=${std}`, () => {
       const x = withSpecials(rand(n, 6, std));
       const y = empty(n);
-      kernels.gelu_forward(y, f32(x), n);
+      kernels.gelu_forward(y, f32(x), 'float32', n);
       expectClose(readF32(y, n), ref.gelu(x), TOL);
     });
     test(`gelu_backward n=${n} std=${std}`, () => {
       const x = withSpecials(rand(n, 7, std));
       const dy = rand(n, 8);
       const dx = empty(n);
-      kernels.gelu_backward(dx, f32(dy), f32(x), n);
+      kernels.gelu_backward(dx, f32(dy), f32(x), 'float32', n);
       expectClose(readF32(dx, n), ref.geluBackward(dy, x), TOL_BACKWARD);
     });
   }
   test('gelu_forward NaN stays NaN', () => {
     const y = empty(3);
-    kernels.gelu_forward(y, f32([NaN, 1, -1]), 3);
+    kernels.gelu_forward(y, f32([NaN, 1, -1]), 'float32', 3);
     expect(Number.isNaN(readF32(y, 3)[0])).toBe(true);
   });
 });
@@ -79,27 +79,27 @@ describe('softmax', () => {
     test(`softmax_forward ${cfg}`, () => {
       const x = rand(rows * cols, 9, std);
       const y = empty(rows * cols);
-      kernels.softmax_forward(y, f32(x), rows, cols);
+      kernels.softmax_forward(y, f32(x), 'float32', rows, cols);
       expectClose(readF32(y, rows * cols), ref.softmax(x, rows, cols), TOL);
     });
     test(`softmax_backward ${cfg}`, () => {
       const y = Float32Array.from(ref.softmax(rand(rows * cols, 10, std), rows, cols));
       const dy = rand(rows * cols, 11);
       const dx = empty(rows * cols);
-      kernels.softmax_backward(dx, f32(dy), f32(y), rows, cols);
+      kernels.softmax_backward(dx, f32(dy), f32(y), 'float32', rows, cols);
       expectClose(readF32(dx, rows * cols), ref.softmaxBackward(dy, y, rows, cols), { atol: 1e-7, rtol: 1e-5 });
     });
   }
   test('softmax_forward with -inf entries (masked attention) rows=2 cols=6', () => {
     const x = Float32Array.from([1, -Infinity, 2, 3, -Infinity, 0, -Infinity, 5, -Infinity, -Infinity, -Infinity, -Infinity]);
     const y = empty(12);
-    kernels.softmax_forward(y, f32(x), 2, 6);
+    kernels.softmax_forward(y, f32(x), 'float32', 2, 6);
     expectClose(readF32(y, 12), ref.softmax(x, 2, 6), TOL);
   });
   test('softmax_forward in place (y = x) rows=4 cols=33', () => {
     const x = rand(132, 12);
     const yx = f32(x);
-    kernels.softmax_forward(yx, yx, 4, 33);
+    kernels.softmax_forward(yx, yx, 'float32', 4, 33);
     expectClose(readF32(yx, 132), ref.softmax(x, 4, 33), TOL);
   });
 });
@@ -119,7 +119,7 @@ describe('dropout', () => {
     const n = x.length;
     const y = empty(n);
     const mask = u8(new Uint8Array(n));
-    kernels.dropout_forward(y, mask, f32(x), n, p, seed, offset);
+    kernels.dropout_forward(y, mask, f32(x), 'float32', n, p, seed, offset);
     return { y: readF32(y, n), mask: readU8(mask, n) };
   }
 
@@ -179,7 +179,7 @@ describe('dropout', () => {
       const mask = ref.dropoutMask(n, p, 3, 0);
       const dy = rand(n, 20);
       const dx = empty(n);
-      kernels.dropout_backward(dx, f32(dy), u8(mask), n, p);
+      kernels.dropout_backward(dx, f32(dy), u8(mask), 'float32', n, p);
       expectClose(readF32(dx, n), ref.dropout(dy, mask, Math.fround(p)), { atol: 0, rtol: 1e-6 });
     });
   }
@@ -187,14 +187,14 @@ describe('dropout', () => {
   for (const p of [-0.1, 1.5, NaN]) {
     test(`dropout p=${p} outside [0, 1] is an error naming the op`, () => {
       expect(() => forward(new Float32Array(4), p, 0, 0)).toThrow(/dropout_forward.*p must be in \[0, 1\]/);
-      expect(() => kernels.dropout_backward(empty(4), f32([1, 2, 3, 4]), u8([1, 1, 1, 1]), 4, p)).toThrow(
+      expect(() => kernels.dropout_backward(empty(4), f32([1, 2, 3, 4]), u8([1, 1, 1, 1]), 'float32', 4, p)).toThrow(
         expect.objectContaining({ code: 'ERR_NATIVE_INVALID_ARGUMENT', op: 'dropout_backward' }),
       );
     });
   }
 
   test('dropout_forward with a too-small mask buffer fails with ERR_SHAPE', () => {
-    expect(() => kernels.dropout_forward(empty(10), u8(new Uint8Array(9)), f32(new Float32Array(10)), 10, 0.5, 0, 0)).toThrow(
+    expect(() => kernels.dropout_forward(empty(10), u8(new Uint8Array(9)), f32(new Float32Array(10)), 'float32', 10, 0.5, 0, 0)).toThrow(
       expect.objectContaining({ code: 'ERR_SHAPE' }),
     );
   });

@@ -23,7 +23,7 @@ describe('add / mul / scale / scalar_broadcast', () => {
         const a = rand(n, 1);
         const b = rand(n, 2);
         const y = empty(n);
-        kernels.add_forward(y, f32(a), f32(b), alpha, beta, n);
+        kernels.add_forward(y, f32(a), f32(b), 'float32', alpha, beta, n);
         expectClose(readF32(y, n), ref.add(a, b, alpha, beta), POINTWISE);
       });
     }
@@ -31,18 +31,18 @@ describe('add / mul / scale / scalar_broadcast', () => {
       const a = rand(n, 3);
       const b = rand(n, 4);
       const y = empty(n);
-      kernels.mul_forward(y, f32(a), f32(b), n);
+      kernels.mul_forward(y, f32(a), f32(b), 'float32', n);
       expectClose(readF32(y, n), ref.mul(a, b), POINTWISE);
     });
     test(`scale_forward n=${n} alpha=-1.7`, () => {
       const x = rand(n, 5);
       const y = empty(n);
-      kernels.scale_forward(y, f32(x), -1.7, n);
+      kernels.scale_forward(y, f32(x), 'float32', -1.7, n);
       expectClose(readF32(y, n), ref.scale(x, Math.fround(-1.7)), POINTWISE);
     });
     test(`scalar_broadcast_forward n=${n} alpha=0.25`, () => {
       const y = empty(n);
-      kernels.scalar_broadcast_forward(y, f32([3]), 0.25, n);
+      kernels.scalar_broadcast_forward(y, f32([3]), 'float32', 0.25, n);
       expectClose(readF32(y, n), ref.scalarBroadcast(3, 0.25, n), POINTWISE);
     });
   }
@@ -52,7 +52,7 @@ describe('add / mul / scale / scalar_broadcast', () => {
     const a = rand(70_000, 6);
     const b = rand(70_000, 7);
     const ya = f32(a);
-    kernels.add_forward(ya, ya, f32(b), 1, -0.5, a.length);
+    kernels.add_forward(ya, ya, f32(b), 'float32', 1, -0.5, a.length);
     expectClose(readF32(ya, a.length), ref.add(a, b, 1, -0.5), POINTWISE);
   });
 
@@ -60,13 +60,13 @@ describe('add / mul / scale / scalar_broadcast', () => {
     const a = rand(513, 8);
     const b = rand(513, 9);
     const yb = f32(b);
-    kernels.mul_forward(yb, f32(a), yb, 513);
+    kernels.mul_forward(yb, f32(a), yb, 'float32', 513);
     expectClose(readF32(yb, 513), ref.mul(a, b), POINTWISE);
   });
 
   test('scalar_broadcast_forward in place (y = s) n=9', () => {
     const s = f32([2, 0, 0, 0, 0, 0, 0, 0, 0]);
-    kernels.scalar_broadcast_forward(s, s, -3, 9);
+    kernels.scalar_broadcast_forward(s, s, 'float32', -3, 9);
     expectClose(readF32(s, 9), ref.scalarBroadcast(2, -3, 9), POINTWISE);
   });
 });
@@ -88,27 +88,27 @@ describe('per-channel ops', () => {
       const x = rand(n, 10);
       const bias = rand(channels, 11);
       const y = empty(n);
-      kernels.bias_add_forward(y, f32(x), f32(bias), outer, channels, inner);
+      kernels.bias_add_forward(y, f32(x), f32(bias), 'float32', outer, channels, inner);
       expectClose(readF32(y, n), ref.biasAdd(x, bias, outer, channels, inner), POINTWISE);
     });
     test(`bias_add_backward ${cfg}`, () => {
       const dy = rand(n, 12);
       const db = empty(channels);
-      kernels.bias_add_backward(db, f32(dy), outer, channels, inner);
+      kernels.bias_add_backward(db, f32(dy), 'float32', outer, channels, inner);
       expectClose(readF32(db, channels), ref.biasAddBackward(dy, outer, channels, inner), CHANNEL_SUM);
     });
     test(`channel_mul_forward ${cfg}`, () => {
       const x = rand(n, 13);
       const s = rand(channels, 14);
       const y = empty(n);
-      kernels.channel_mul_forward(y, f32(x), f32(s), outer, channels, inner);
+      kernels.channel_mul_forward(y, f32(x), f32(s), 'float32', outer, channels, inner);
       expectClose(readF32(y, n), ref.channelMul(x, s, outer, channels, inner), POINTWISE);
     });
     test(`channel_mul_backward_scale ${cfg}`, () => {
       const dy = rand(n, 15);
       const x = rand(n, 16);
       const ds = empty(channels);
-      kernels.channel_mul_backward_scale(ds, f32(dy), f32(x), outer, channels, inner);
+      kernels.channel_mul_backward_scale(ds, f32(dy), f32(x), 'float32', outer, channels, inner);
       expectClose(readF32(ds, channels), ref.channelMulBackwardScale(dy, x, outer, channels, inner), CHANNEL_SUM);
     });
   }
@@ -117,7 +117,7 @@ describe('per-channel ops', () => {
     const x = rand(288, 17);
     const bias = rand(8, 18);
     const yx = f32(x);
-    kernels.bias_add_forward(yx, yx, f32(bias), 4, 8, 9);
+    kernels.bias_add_forward(yx, yx, f32(bias), 'float32', 4, 8, 9);
     expectClose(readF32(yx, 288), ref.biasAdd(x, bias, 4, 8, 9), POINTWISE);
   });
 
@@ -141,12 +141,12 @@ describe('per-channel ops', () => {
 
 describe('argument errors', () => {
   test('add_forward with a buffer smaller than n fails with ERR_SHAPE', () => {
-    expect(() => kernels.add_forward(empty(10), f32(new Float32Array(10)), f32(new Float32Array(9)), 1, 1, 10)).toThrow(
+    expect(() => kernels.add_forward(empty(10), f32(new Float32Array(10)), f32(new Float32Array(9)), 'float32', 1, 1, 10)).toThrow(
       expect.objectContaining({ code: 'ERR_SHAPE' }),
     );
   });
   test('bias_add_forward with a short bias fails with ERR_SHAPE', () => {
-    expect(() => kernels.bias_add_forward(empty(24), f32(new Float32Array(24)), f32([1, 2]), 2, 3, 4)).toThrow(
+    expect(() => kernels.bias_add_forward(empty(24), f32(new Float32Array(24)), f32([1, 2]), 'float32', 2, 3, 4)).toThrow(
       expect.objectContaining({ code: 'ERR_SHAPE' }),
     );
   });

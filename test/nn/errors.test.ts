@@ -39,7 +39,7 @@ describe('errors name the op and the shapes', () => {
       const e = thrown(() => F.relu(Tensor.zeros([3], { dtype: 'int32' })));
       expect(e).toBeInstanceOf(DTypeError);
       expect(e.code).toBe('ERR_DTYPE');
-      expect(e.message).toBe('relu: input must be float32, got int32 of shape [3]');
+      expect(e.message).toBe('relu: input must be a floating-point tensor (float32, bfloat16, float16), got int32 of shape [3]');
       const e2 = thrown(() => F.crossEntropy(Tensor.zeros([2, 3]), Tensor.zeros([2], { dtype: 'uint8' })));
       expect(e2).toBeInstanceOf(DTypeError);
     }));
@@ -78,23 +78,23 @@ describe('errors name the op and the shapes', () => {
   test('native boundary: a too-small buffer is rejected before the kernel runs, naming the argument', async () => {
     const { kernels, addon } = await import('../../src/native/addon');
     const small = new addon.NativeBuffer(0, 8);
-    const e = thrown(() => kernels.relu_forward(small, small, 4));
+    const e = thrown(() => kernels.relu_forward(small, small, 'float32', 4));
     expect(e).toBeInstanceOf(NativeError);
     expect(e.code).toBe('ERR_SHAPE');
     expect(e.message).toBe('relu_forward: y (n) = (4) needs 16 bytes but its buffer holds 8');
-    const e2 = thrown(() => kernels.relu_forward(small, small, 1.5));
+    const e2 = thrown(() => kernels.relu_forward(small, small, 'float32', 1.5));
     expect(e2.code).toBe('ERR_INVALID_ARGUMENT');
     const e3 = thrown(() => (kernels.relu_forward as unknown as (...a: unknown[]) => void)(small, 3));
-    expect(e3.message).toContain('expected 3 arguments');
+    expect(e3.message).toContain('expected 4 arguments');
     const e5 = thrown(() => kernels.conv2d_forward(small, small, small, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0));
     expect(e5.code).toBe('ERR_INVALID_ARGUMENT');
     expect(e5.message).toBe('conv2d_forward: groups must be positive, got 0');
-    const e6 = thrown(() => kernels.relu_forward(small, small, 2 ** 52));
+    const e6 = thrown(() => kernels.relu_forward(small, small, 'float32', 2 ** 52));
     expect(e6.code).toBe('ERR_SHAPE');
     const e7 = thrown(() => kernels.conv2d_forward(small, small, small, 2 ** 40, 1, 1, 1, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1));
     expect(e7.message).toContain('overflows');
     small.free();
-    const e4 = thrown(() => kernels.relu_forward(small, small, 1));
+    const e4 = thrown(() => kernels.relu_forward(small, small, 'float32', 1));
     expect(e4.code).toBe('ERR_DISPOSED');
   });
 

@@ -9,114 +9,122 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_relu_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "relu_forward", 3);
+  ArgReader args(info, "relu_forward", 4);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->relu_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), n));
+  args.check(be.table->relu_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_relu_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "relu_backward", 4);
+  ArgReader args(info, "relu_backward", 5);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
   BufferArg buf_y = args.buffer(2, "y");
-  int64_t n = args.integer(3, "n");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_dx, &buf_dy, &buf_y}, {});
-  args.check(be.table->relu_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_y.ptr), n));
+  args.check(be.table->relu_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_y.ptr), dtype, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_gelu_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "gelu_forward", 3);
+  ArgReader args(info, "gelu_forward", 4);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->gelu_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), n));
+  args.check(be.table->gelu_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_gelu_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "gelu_backward", 4);
+  ArgReader args(info, "gelu_backward", 5);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
   BufferArg buf_x = args.buffer(2, "x");
-  int64_t n = args.integer(3, "n");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_dx, &buf_dy, &buf_x}, {});
-  args.check(be.table->gelu_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_x.ptr), n));
+  args.check(be.table->gelu_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), dtype, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_softmax_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "softmax_forward", 4);
+  ArgReader args(info, "softmax_forward", 5);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t rows = args.integer(2, "rows");
-  int64_t cols = args.integer(3, "cols");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t rows = args.integer(3, "rows");
+  int64_t cols = args.integer(4, "cols");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->softmax_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), rows, cols));
+  args.check(be.table->softmax_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, rows, cols));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_softmax_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "softmax_backward", 5);
+  ArgReader args(info, "softmax_backward", 6);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
   BufferArg buf_y = args.buffer(2, "y");
-  int64_t rows = args.integer(3, "rows");
-  int64_t cols = args.integer(4, "cols");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t rows = args.integer(4, "rows");
+  int64_t cols = args.integer(5, "cols");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   Backend& be = args.backend({&buf_dx, &buf_dy, &buf_y}, {});
-  args.check(be.table->softmax_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_y.ptr), rows, cols));
+  args.check(be.table->softmax_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_y.ptr), dtype, rows, cols));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_dropout_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "dropout_forward", 7);
+  ArgReader args(info, "dropout_forward", 8);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_mask = args.buffer(1, "mask");
   BufferArg buf_x = args.buffer(2, "x");
-  int64_t n = args.integer(3, "n");
-  float p = static_cast<float>(args.number(4, "p"));
-  int64_t seed = args.integer(5, "seed");
-  int64_t offset = args.integer(6, "offset");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t n = args.integer(4, "n");
+  float p = static_cast<float>(args.number(5, "p"));
+  int64_t seed = args.integer(6, "seed");
+  int64_t offset = args.integer(7, "offset");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   args.require_elements(buf_mask, 1, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_mask, &buf_x}, {});
-  args.check(be.table->dropout_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<uint8_t*>(buf_mask.ptr), static_cast<const float*>(buf_x.ptr), n, p, seed, offset));
+  args.check(be.table->dropout_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<uint8_t*>(buf_mask.ptr), static_cast<const void*>(buf_x.ptr), dtype, n, p, seed, offset));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_dropout_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "dropout_backward", 5);
+  ArgReader args(info, "dropout_backward", 6);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
   BufferArg buf_mask = args.buffer(2, "mask");
-  int64_t n = args.integer(3, "n");
-  float p = static_cast<float>(args.number(4, "p"));
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t n = args.integer(4, "n");
+  float p = static_cast<float>(args.number(5, "p"));
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   args.require_elements(buf_mask, 1, {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_dx, &buf_dy, &buf_mask}, {});
-  args.check(be.table->dropout_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const uint8_t*>(buf_mask.ptr), n, p));
+  args.check(be.table->dropout_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const uint8_t*>(buf_mask.ptr), dtype, n, p));
   return info.Env().Undefined();
 }
 

@@ -8,14 +8,29 @@
 namespace layerwise::binding {
 namespace {
 
-Napi::Value kernel_fill_f32(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "fill_f32", 3);
+Napi::Value kernel_fill(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "fill", 4);
   BufferArg buf_y = args.buffer(0, "y");
-  float value = static_cast<float>(args.number(1, "value"));
-  int64_t n = args.integer(2, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(1, "dtype");
+  float value = static_cast<float>(args.number(2, "value"));
+  int64_t n = args.integer(3, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y}, {});
-  args.check(be.table->fill_f32(be.ctx, static_cast<float*>(buf_y.ptr), value, n));
+  args.check(be.table->fill(be.ctx, static_cast<void*>(buf_y.ptr), dtype, value, n));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_cast(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "cast", 5);
+  BufferArg buf_y = args.buffer(0, "y");
+  BufferArg buf_x = args.buffer(1, "x");
+  DType y_dtype = args.dtype(2, "y_dtype");
+  DType x_dtype = args.dtype(3, "x_dtype");
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_y, dtype_size(y_dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(x_dtype), {static_cast<int64_t>(n)}, "(n)");
+  Backend& be = args.backend({&buf_y, &buf_x}, {});
+  args.check(be.table->cast(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), y_dtype, x_dtype, n));
   return info.Env().Undefined();
 }
 
@@ -52,52 +67,58 @@ Napi::Value kernel_copy_to_host(const Napi::CallbackInfo& info) {
   args.require_elements(buf_src, 1, {static_cast<int64_t>(bytes)}, "(bytes)");
   Backend& be = args.backend({&buf_src}, {});
   args.check(be.table->copy_to_host(be.ctx, host_dst.data, static_cast<const uint8_t*>(buf_src.ptr), bytes));
+  memory_counters(be.device).device_to_host_reads++;
   return info.Env().Undefined();
 }
 
-Napi::Value kernel_permute_f32(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "permute_f32", 6);
+Napi::Value kernel_permute(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "permute", 7);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t numel = args.integer(2, "numel");
-  int64_t ndim = args.integer(3, "ndim");
-  std::vector<int64_t> host_shape = args.host_array<int64_t>(4, "host_shape");
-  std::vector<int64_t> host_perm = args.host_array<int64_t>(5, "host_perm");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(numel)}, "(numel)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(numel)}, "(numel)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t numel = args.integer(3, "numel");
+  int64_t ndim = args.integer(4, "ndim");
+  std::vector<int64_t> host_shape = args.host_array<int64_t>(5, "host_shape");
+  std::vector<int64_t> host_perm = args.host_array<int64_t>(6, "host_perm");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(numel)}, "(numel)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(numel)}, "(numel)");
   args.require_length(host_shape, "host_shape", ndim);
   args.require_length(host_perm, "host_perm", ndim);
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->permute_f32(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), numel, ndim, host_shape.data(), host_perm.data()));
+  args.check(be.table->permute(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, numel, ndim, host_shape.data(), host_perm.data()));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_normalize_u8(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "normalize_u8", 7);
+  ArgReader args(info, "normalize_u8", 10);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  int64_t c = args.integer(3, "c");
-  int64_t hw = args.integer(4, "hw");
-  std::vector<float> host_mean = args.host_array<float>(5, "host_mean");
-  std::vector<float> host_std = args.host_array<float>(6, "host_std");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  int64_t c = args.integer(4, "c");
+  int64_t hw = args.integer(5, "hw");
+  bool x_channels_last = args.boolean(6, "x_channels_last");
+  bool y_channels_last = args.boolean(7, "y_channels_last");
+  std::vector<float> host_mean = args.host_array<float>(8, "host_mean");
+  std::vector<float> host_std = args.host_array<float>(9, "host_std");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_x, 1, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_length(host_mean, "host_mean", c);
   args.require_length(host_std, "host_std", c);
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->normalize_u8(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const uint8_t*>(buf_x.ptr), n, c, hw, host_mean.data(), host_std.data()));
+  args.check(be.table->normalize_u8(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const uint8_t*>(buf_x.ptr), dtype, n, c, hw, x_channels_last, y_channels_last, host_mean.data(), host_std.data()));
   return info.Env().Undefined();
 }
 
 }  // namespace
 
 void register_copy_kernels(Napi::Env env, Napi::Object target) {
-  target.Set("fill_f32", Napi::Function::New(env, kernel_fill_f32, "fill_f32"));
+  target.Set("fill", Napi::Function::New(env, kernel_fill, "fill"));
+  target.Set("cast", Napi::Function::New(env, kernel_cast, "cast"));
   target.Set("copy_bytes", Napi::Function::New(env, kernel_copy_bytes, "copy_bytes"));
   target.Set("copy_from_host", Napi::Function::New(env, kernel_copy_from_host, "copy_from_host"));
   target.Set("copy_to_host", Napi::Function::New(env, kernel_copy_to_host, "copy_to_host"));
-  target.Set("permute_f32", Napi::Function::New(env, kernel_permute_f32, "permute_f32"));
+  target.Set("permute", Napi::Function::New(env, kernel_permute, "permute"));
   target.Set("normalize_u8", Napi::Function::New(env, kernel_normalize_u8, "normalize_u8"));
 }
 

@@ -9,120 +9,128 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_add_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "add_forward", 6);
+  ArgReader args(info, "add_forward", 7);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_a = args.buffer(1, "a");
   BufferArg buf_b = args.buffer(2, "b");
-  float alpha = static_cast<float>(args.number(3, "alpha"));
-  float beta = static_cast<float>(args.number(4, "beta"));
-  int64_t n = args.integer(5, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_a, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_b, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  float alpha = static_cast<float>(args.number(4, "alpha"));
+  float beta = static_cast<float>(args.number(5, "beta"));
+  int64_t n = args.integer(6, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_a, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_b, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_a, &buf_b}, {});
-  args.check(be.table->add_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_a.ptr), static_cast<const float*>(buf_b.ptr), alpha, beta, n));
+  args.check(be.table->add_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_a.ptr), static_cast<const void*>(buf_b.ptr), dtype, alpha, beta, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_mul_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "mul_forward", 4);
+  ArgReader args(info, "mul_forward", 5);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_a = args.buffer(1, "a");
   BufferArg buf_b = args.buffer(2, "b");
-  int64_t n = args.integer(3, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_a, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_b, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_a, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_b, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_a, &buf_b}, {});
-  args.check(be.table->mul_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_a.ptr), static_cast<const float*>(buf_b.ptr), n));
+  args.check(be.table->mul_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_a.ptr), static_cast<const void*>(buf_b.ptr), dtype, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_scale_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "scale_forward", 4);
+  ArgReader args(info, "scale_forward", 5);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  float alpha = static_cast<float>(args.number(2, "alpha"));
-  int64_t n = args.integer(3, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(2, "dtype");
+  float alpha = static_cast<float>(args.number(3, "alpha"));
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->scale_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), alpha, n));
+  args.check(be.table->scale_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, alpha, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_scalar_broadcast_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "scalar_broadcast_forward", 4);
+  ArgReader args(info, "scalar_broadcast_forward", 5);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_s = args.buffer(1, "s");
-  float alpha = static_cast<float>(args.number(2, "alpha"));
-  int64_t n = args.integer(3, "n");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n)}, "(n)");
+  DType dtype = args.dtype(2, "dtype");
+  float alpha = static_cast<float>(args.number(3, "alpha"));
+  int64_t n = args.integer(4, "n");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   args.require_elements(buf_s, 4, {static_cast<int64_t>(1)}, "(1)");
   Backend& be = args.backend({&buf_y, &buf_s}, {});
-  args.check(be.table->scalar_broadcast_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_s.ptr), alpha, n));
+  args.check(be.table->scalar_broadcast_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const float*>(buf_s.ptr), dtype, alpha, n));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_bias_add_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "bias_add_forward", 6);
+  ArgReader args(info, "bias_add_forward", 7);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
   BufferArg buf_bias = args.buffer(2, "bias");
-  int64_t outer = args.integer(3, "outer");
-  int64_t channels = args.integer(4, "channels");
-  int64_t inner = args.integer(5, "inner");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
-  args.require_elements(buf_bias, 4, {static_cast<int64_t>(channels)}, "(channels)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t outer = args.integer(4, "outer");
+  int64_t channels = args.integer(5, "channels");
+  int64_t inner = args.integer(6, "inner");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  args.require_elements(buf_bias, dtype_size(dtype), {static_cast<int64_t>(channels)}, "(channels)");
   Backend& be = args.backend({&buf_y, &buf_x, &buf_bias}, {});
-  args.check(be.table->bias_add_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_bias.ptr), outer, channels, inner));
+  args.check(be.table->bias_add_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const void*>(buf_bias.ptr), dtype, outer, channels, inner));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_bias_add_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "bias_add_backward", 5);
+  ArgReader args(info, "bias_add_backward", 6);
   BufferArg buf_dbias = args.buffer(0, "dbias");
   BufferArg buf_dy = args.buffer(1, "dy");
-  int64_t outer = args.integer(2, "outer");
-  int64_t channels = args.integer(3, "channels");
-  int64_t inner = args.integer(4, "inner");
-  args.require_elements(buf_dbias, 4, {static_cast<int64_t>(channels)}, "(channels)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t outer = args.integer(3, "outer");
+  int64_t channels = args.integer(4, "channels");
+  int64_t inner = args.integer(5, "inner");
+  args.require_elements(buf_dbias, dtype_size(dtype), {static_cast<int64_t>(channels)}, "(channels)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
   Backend& be = args.backend({&buf_dbias, &buf_dy}, {});
-  args.check(be.table->bias_add_backward(be.ctx, static_cast<float*>(buf_dbias.ptr), static_cast<const float*>(buf_dy.ptr), outer, channels, inner));
+  args.check(be.table->bias_add_backward(be.ctx, static_cast<void*>(buf_dbias.ptr), static_cast<const void*>(buf_dy.ptr), dtype, outer, channels, inner));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_channel_mul_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "channel_mul_forward", 6);
+  ArgReader args(info, "channel_mul_forward", 7);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
   BufferArg buf_scale = args.buffer(2, "scale");
-  int64_t outer = args.integer(3, "outer");
-  int64_t channels = args.integer(4, "channels");
-  int64_t inner = args.integer(5, "inner");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
-  args.require_elements(buf_scale, 4, {static_cast<int64_t>(channels)}, "(channels)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t outer = args.integer(4, "outer");
+  int64_t channels = args.integer(5, "channels");
+  int64_t inner = args.integer(6, "inner");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  args.require_elements(buf_scale, dtype_size(dtype), {static_cast<int64_t>(channels)}, "(channels)");
   Backend& be = args.backend({&buf_y, &buf_x, &buf_scale}, {});
-  args.check(be.table->channel_mul_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_scale.ptr), outer, channels, inner));
+  args.check(be.table->channel_mul_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const void*>(buf_scale.ptr), dtype, outer, channels, inner));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_channel_mul_backward_scale(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "channel_mul_backward_scale", 6);
+  ArgReader args(info, "channel_mul_backward_scale", 7);
   BufferArg buf_dscale = args.buffer(0, "dscale");
   BufferArg buf_dy = args.buffer(1, "dy");
   BufferArg buf_x = args.buffer(2, "x");
-  int64_t outer = args.integer(3, "outer");
-  int64_t channels = args.integer(4, "channels");
-  int64_t inner = args.integer(5, "inner");
-  args.require_elements(buf_dscale, 4, {static_cast<int64_t>(channels)}, "(channels)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t outer = args.integer(4, "outer");
+  int64_t channels = args.integer(5, "channels");
+  int64_t inner = args.integer(6, "inner");
+  args.require_elements(buf_dscale, dtype_size(dtype), {static_cast<int64_t>(channels)}, "(channels)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(outer), static_cast<int64_t>(channels), static_cast<int64_t>(inner)}, "(outer, channels, inner)");
   Backend& be = args.backend({&buf_dscale, &buf_dy, &buf_x}, {});
-  args.check(be.table->channel_mul_backward_scale(be.ctx, static_cast<float*>(buf_dscale.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_x.ptr), outer, channels, inner));
+  args.check(be.table->channel_mul_backward_scale(be.ctx, static_cast<void*>(buf_dscale.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), dtype, outer, channels, inner));
   return info.Env().Undefined();
 }
 

@@ -12,13 +12,20 @@
 //     call, that the buffer holds at least d0*d1*... elements of the pointer's type.
 //   * `float* const*` / `const float* const*` are arrays of device buffers (multi-tensor kernels).
 //   * Parameters named host_* are host arrays (JS arrays or typed arrays), not device memory.
-//   * All tensors are contiguous, row-major (NCHW for images). No strides, no shape inference:
-//     TypeScript resolves every size and passes plain integers.
+//   * `void*` buffers are typed by a DType parameter named after the shape: `// (n) [dtype]`; the
+//     binding checks their size in elements of that dtype. `float*` buffers are always float32
+//     (statistics, master weights, gradients of parameters, losses). Kernels compute in float
+//     whatever the storage type (layerwise/dtype.h) and return kNotImplemented for a dtype they
+//     do not support.
+//   * Tensors are dense and row-major in their memory format: contiguous (NCHW for images) or,
+//     where a kernel takes `channels_last`, NHWC. Strides only where a kernel names them. No shape
+//     inference: TypeScript resolves every size and passes plain integers.
 //   * Outputs are overwritten, never accumulated into, unless a comment says otherwise.
 //   * Every kernel returns a Status; none aborts, throws or exits.
 #pragma once
 #include <cstdint>
 
+#include "layerwise/dtype.h"
 #include "layerwise/status.h"
 
 #ifndef LAYERWISE_BACKEND
@@ -35,9 +42,16 @@ Status device_alloc(Context& ctx, void** out, int64_t bytes);
 Status device_free(Context& ctx, void* ptr);
 Status device_synchronize(Context& ctx);
 
-Status fill_f32(Context& ctx,
-                float* y,  // (n)
-                float value, int64_t n);
+// y[i] = value for every element, in y's dtype (any dtype; integers take the truncated value).
+Status fill(Context& ctx,
+            void* y,  // (n) [dtype]
+            DType dtype, float value, int64_t n);
+// y = x converted to y_dtype: float types round to nearest even (float32 -> bfloat16 as PyTorch's
+// .to(torch.bfloat16)); float -> integer truncates toward zero (NaN -> 0, clamped to the range).
+Status cast(Context& ctx,
+            void* y,        // (n) [y_dtype]
+            const void* x,  // (n) [x_dtype]
+            DType y_dtype, DType x_dtype, int64_t n);
 Status copy_bytes(Context& ctx,
                   uint8_t* dst,        // (bytes)
                   const uint8_t* src,  // (bytes)
@@ -49,18 +63,21 @@ Status copy_to_host(Context& ctx,
                     void* host_dst,
                     const uint8_t* src,  // (bytes)
                     int64_t bytes);
-// y = x.permute(host_perm); host_shape is x's shape; at most 8 dimensions.
-Status permute_f32(Context& ctx,
-                   float* y,        // (numel)
-                   const float* x,  // (numel)
-                   int64_t numel, int64_t ndim,
-                   const int64_t* host_shape,  // (ndim)
-                   const int64_t* host_perm);  // (ndim)
-// y = (x / 255 - mean[c]) / std[c]: uint8 pixels to normalized floats.
+// y = x.permute(host_perm) for any dtype; host_shape is x's shape; at most 8 dimensions. Also the
+// conversion between memory formats: NCHW -> NHWC is perm (0, 2, 3, 1) of shape (N, C, H, W).
+Status permute(Context& ctx,
+               void* y,        // (numel) [dtype]
+               const void* x,  // (numel) [dtype]
+               DType dtype, int64_t numel, int64_t ndim,
+               const int64_t* host_shape,  // (ndim)
+               const int64_t* host_perm);  // (ndim)
+// y = (x / 255 - mean[c]) / std[c]: uint8 pixels to normalized floats in y's dtype. x is
+// (n, c, hw) or, with x_channels_last, (n, hw, c) (decoded HWC images); y likewise.
 Status normalize_u8(Context& ctx,
-                    float* y,          // (n, c, hw)
+                    void* y,           // (n, c, hw) [dtype]
                     const uint8_t* x,  // (n, c, hw)
-                    int64_t n, int64_t c, int64_t hw,
+                    DType dtype, int64_t n, int64_t c, int64_t hw, bool x_channels_last,
+                    bool y_channels_last,
                     const float* host_mean,  // (c)
                     const float* host_std);  // (c)
 
@@ -103,96 +120,98 @@ Status conv2d_backward_weight(Context& ctx,
                               int64_t pad_h, int64_t pad_w, int64_t dilation_h,
                               int64_t dilation_w, int64_t groups);
 
-// ---- elementwise.cc ---- (y may alias an input in every kernel of this family)
+// ---- elementwise.cc ---- (y may alias an input in every kernel of this family; every tensor
+// argument has the kernel's dtype; arithmetic in float. Channel-broadcast kernels take the layout
+// as (outer, channels, inner): NCHW is (N, C, H*W), channels-last NHWC is (N*H*W, C, 1).)
 // y = alpha * a + beta * b
 Status add_forward(Context& ctx,
-                   float* y,        // (n)
-                   const float* a,  // (n)
-                   const float* b,  // (n)
-                   float alpha, float beta, int64_t n);
+                   void* y,        // (n) [dtype]
+                   const void* a,  // (n) [dtype]
+                   const void* b,  // (n) [dtype]
+                   DType dtype, float alpha, float beta, int64_t n);
 // y = a * b
 Status mul_forward(Context& ctx,
-                   float* y,        // (n)
-                   const float* a,  // (n)
-                   const float* b,  // (n)
-                   int64_t n);
+                   void* y,        // (n) [dtype]
+                   const void* a,  // (n) [dtype]
+                   const void* b,  // (n) [dtype]
+                   DType dtype, int64_t n);
 // y = alpha * x
 Status scale_forward(Context& ctx,
-                     float* y,        // (n)
-                     const float* x,  // (n)
-                     float alpha, int64_t n);
-// y = alpha * s[0] for every element: the backward of a sum or mean to a scalar.
+                     void* y,        // (n) [dtype]
+                     const void* x,  // (n) [dtype]
+                     DType dtype, float alpha, int64_t n);
+// y = alpha * s[0] for every element: the backward of a sum or mean to a scalar (s is float32).
 Status scalar_broadcast_forward(Context& ctx,
-                                float* y,        // (n)
+                                void* y,         // (n) [dtype]
                                 const float* s,  // (1)
-                                float alpha, int64_t n);
+                                DType dtype, float alpha, int64_t n);
 // y[o, c, i] = x[o, c, i] + bias[c]: conv/linear bias, position embeddings, any per-channel add.
 Status bias_add_forward(Context& ctx,
-                        float* y,           // (outer, channels, inner)
-                        const float* x,     // (outer, channels, inner)
-                        const float* bias,  // (channels)
-                        int64_t outer, int64_t channels, int64_t inner);
-// dbias[c] = sum over o, i of dy[o, c, i]
+                        void* y,           // (outer, channels, inner) [dtype]
+                        const void* x,     // (outer, channels, inner) [dtype]
+                        const void* bias,  // (channels) [dtype]
+                        DType dtype, int64_t outer, int64_t channels, int64_t inner);
+// dbias[c] = sum over o, i of dy[o, c, i] (accumulated in double)
 Status bias_add_backward(Context& ctx,
-                         float* dbias,     // (channels)
-                         const float* dy,  // (outer, channels, inner)
-                         int64_t outer, int64_t channels, int64_t inner);
+                         void* dbias,     // (channels) [dtype]
+                         const void* dy,  // (outer, channels, inner) [dtype]
+                         DType dtype, int64_t outer, int64_t channels, int64_t inner);
 // y[o, c, i] = x[o, c, i] * scale[c]: LayerScale, per-channel gains.
 Status channel_mul_forward(Context& ctx,
-                           float* y,            // (outer, channels, inner)
-                           const float* x,      // (outer, channels, inner)
-                           const float* scale,  // (channels)
-                           int64_t outer, int64_t channels, int64_t inner);
-// dscale[c] = sum over o, i of dy[o, c, i] * x[o, c, i]
+                           void* y,            // (outer, channels, inner) [dtype]
+                           const void* x,      // (outer, channels, inner) [dtype]
+                           const void* scale,  // (channels) [dtype]
+                           DType dtype, int64_t outer, int64_t channels, int64_t inner);
+// dscale[c] = sum over o, i of dy[o, c, i] * x[o, c, i] (accumulated in double)
 Status channel_mul_backward_scale(Context& ctx,
-                                  float* dscale,    // (channels)
-                                  const float* dy,  // (outer, channels, inner)
-                                  const float* x,   // (outer, channels, inner)
-                                  int64_t outer, int64_t channels, int64_t inner);
+                                  void* dscale,    // (channels) [dtype]
+                                  const void* dy,  // (outer, channels, inner) [dtype]
+                                  const void* x,   // (outer, channels, inner) [dtype]
+                                  DType dtype, int64_t outer, int64_t channels, int64_t inner);
 
-// ---- activation.cc ----
+// ---- activation.cc ---- (every tensor argument has the kernel's dtype; arithmetic in float)
 Status relu_forward(Context& ctx,
-                    float* y,        // (n)
-                    const float* x,  // (n)
-                    int64_t n);
+                    void* y,        // (n) [dtype]
+                    const void* x,  // (n) [dtype]
+                    DType dtype, int64_t n);
 // dx = dy where y > 0, else 0 (reads the forward output, so it may run in place on y)
 Status relu_backward(Context& ctx,
-                     float* dx,        // (n)
-                     const float* dy,  // (n)
-                     const float* y,   // (n)
-                     int64_t n);
+                     void* dx,        // (n) [dtype]
+                     const void* dy,  // (n) [dtype]
+                     const void* y,   // (n) [dtype]
+                     DType dtype, int64_t n);
 // GELU, erf form: x * 0.5 * (1 + erf(x / sqrt(2)))  (torch.nn.GELU(approximate='none'))
 Status gelu_forward(Context& ctx,
-                    float* y,        // (n)
-                    const float* x,  // (n)
-                    int64_t n);
+                    void* y,        // (n) [dtype]
+                    const void* x,  // (n) [dtype]
+                    DType dtype, int64_t n);
 Status gelu_backward(Context& ctx,
-                     float* dx,        // (n)
-                     const float* dy,  // (n)
-                     const float* x,   // (n)
-                     int64_t n);
-// Row-wise softmax over the last dimension.
+                     void* dx,        // (n) [dtype]
+                     const void* dy,  // (n) [dtype]
+                     const void* x,   // (n) [dtype]
+                     DType dtype, int64_t n);
+// Row-wise softmax over the last dimension (max, exp and sum in float).
 Status softmax_forward(Context& ctx,
-                       float* y,        // (rows, cols)
-                       const float* x,  // (rows, cols)
-                       int64_t rows, int64_t cols);
+                       void* y,        // (rows, cols) [dtype]
+                       const void* x,  // (rows, cols) [dtype]
+                       DType dtype, int64_t rows, int64_t cols);
 Status softmax_backward(Context& ctx,
-                        float* dx,        // (rows, cols)
-                        const float* dy,  // (rows, cols)
-                        const float* y,   // (rows, cols)
-                        int64_t rows, int64_t cols);
+                        void* dx,        // (rows, cols) [dtype]
+                        const void* dy,  // (rows, cols) [dtype]
+                        const void* y,   // (rows, cols) [dtype]
+                        DType dtype, int64_t rows, int64_t cols);
 // Inverted dropout: keep with probability 1 - p, scale kept values by 1 / (1 - p). The mask is a
-// counter-based hash of (seed, offset + i), identical on every backend and thread count.
+// counter-based hash of (seed, offset + i), identical on every backend, dtype and thread count.
 Status dropout_forward(Context& ctx,
-                       float* y,        // (n)
+                       void* y,         // (n) [dtype]
                        uint8_t* mask,   // (n)
-                       const float* x,  // (n)
-                       int64_t n, float p, int64_t seed, int64_t offset);
+                       const void* x,   // (n) [dtype]
+                       DType dtype, int64_t n, float p, int64_t seed, int64_t offset);
 Status dropout_backward(Context& ctx,
-                        float* dx,           // (n)
-                        const float* dy,     // (n)
+                        void* dx,             // (n) [dtype]
+                        const void* dy,       // (n) [dtype]
                         const uint8_t* mask,  // (n)
-                        int64_t n, float p);
+                        DType dtype, int64_t n, float p);
 
 // ---- norm.cc ----
 // Training-mode BatchNorm2d: batch statistics; running_mean/var are updated in place with

@@ -1,18 +1,19 @@
 // Activations (native family: activation): relu, gelu (erf form), softmax over the last
-// dimension, and inverted dropout with a seeded counter-based mask.
+// dimension, and inverted dropout with a seeded counter-based mask. Any float dtype; the
+// pointwise ones keep the input's memory format (channels-last included).
 import { ArgumentError } from '../../errors';
 import { kernels } from '../../native/addon';
 import { nextDropoutStream } from '../../random';
-import { Tensor, requireFloat } from '../../tensor';
+import { Tensor, requireContiguous, requireFloat } from '../../tensor';
 import { record } from '../tape';
 
 export function relu(x: Tensor): Tensor {
   requireFloat(x, 'relu', 'input');
-  const y = Tensor.empty(x.shape, { device: x.device });
-  kernels.relu_forward(y.buffer, x.bufferFor('relu'), x.numel);
+  const y = Tensor.emptyLike(x);
+  kernels.relu_forward(y.buffer, x.bufferFor('relu'), x.dtype, x.numel);
   return record(y, 'relu', [x], (g) => {
-    const dx = Tensor.empty(x.shape, { device: x.device });
-    kernels.relu_backward(dx.buffer, g.buffer, y.buffer, x.numel);
+    const dx = Tensor.emptyLike(x);
+    kernels.relu_backward(dx.buffer, g.buffer, y.buffer, x.dtype, x.numel);
     return [dx];
   });
 }
@@ -20,11 +21,11 @@ export function relu(x: Tensor): Tensor {
 /** GELU, exact (erf) form: torch.nn.GELU(approximate='none'). */
 export function gelu(x: Tensor): Tensor {
   requireFloat(x, 'gelu', 'input');
-  const y = Tensor.empty(x.shape, { device: x.device });
-  kernels.gelu_forward(y.buffer, x.bufferFor('gelu'), x.numel);
+  const y = Tensor.emptyLike(x);
+  kernels.gelu_forward(y.buffer, x.bufferFor('gelu'), x.dtype, x.numel);
   return record(y, 'gelu', [x], (g) => {
-    const dx = Tensor.empty(x.shape, { device: x.device });
-    kernels.gelu_backward(dx.buffer, g.buffer, x.buffer, x.numel);
+    const dx = Tensor.emptyLike(x);
+    kernels.gelu_backward(dx.buffer, g.buffer, x.buffer, x.dtype, x.numel);
     return [dx];
   });
 }
@@ -32,16 +33,17 @@ export function gelu(x: Tensor): Tensor {
 /** Softmax over the last dimension (dim = -1). */
 export function softmax(x: Tensor, dim = -1): Tensor {
   requireFloat(x, 'softmax', 'input');
+  requireContiguous(x, 'softmax', 'input');
   if (dim !== -1 && dim !== x.ndim - 1) {
     throw new ArgumentError(`softmax: only the last dimension is supported (dim=-1), got dim=${dim} for ${x.ndim} dims`);
   }
   const cols = x.shape[x.ndim - 1] ?? 1;
   const rows = cols === 0 ? 0 : x.numel / cols;
-  const y = Tensor.empty(x.shape, { device: x.device });
-  kernels.softmax_forward(y.buffer, x.bufferFor('softmax'), rows, cols);
+  const y = Tensor.emptyLike(x);
+  kernels.softmax_forward(y.buffer, x.bufferFor('softmax'), x.dtype, rows, cols);
   return record(y, 'softmax', [x], (g) => {
-    const dx = Tensor.empty(x.shape, { device: x.device });
-    kernels.softmax_backward(dx.buffer, g.buffer, y.buffer, rows, cols);
+    const dx = Tensor.emptyLike(x);
+    kernels.softmax_backward(dx.buffer, g.buffer, y.buffer, x.dtype, rows, cols);
     return [dx];
   });
 }
@@ -52,16 +54,16 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
   if (!(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: p must be in [0, 1], got ${p}`);
   if (!training || p === 0) return x;
   const [seed, offset] = nextDropoutStream(x.numel);
-  const y = Tensor.empty(x.shape, { device: x.device });
-  const mask = Tensor.empty(x.shape, { dtype: 'uint8', device: x.device });
-  kernels.dropout_forward(y.buffer, mask.buffer, x.bufferFor('dropout'), x.numel, p, seed, offset);
+  const y = Tensor.emptyLike(x);
+  const mask = Tensor.emptyLike(x, { dtype: 'uint8' });
+  kernels.dropout_forward(y.buffer, mask.buffer, x.bufferFor('dropout'), x.dtype, x.numel, p, seed, offset);
   return record(
     y,
     'dropout',
     [x],
     (g) => {
-      const dx = Tensor.empty(x.shape, { device: x.device });
-      kernels.dropout_backward(dx.buffer, g.buffer, mask.buffer, x.numel, p);
+      const dx = Tensor.emptyLike(x);
+      kernels.dropout_backward(dx.buffer, g.buffer, mask.buffer, x.dtype, x.numel, p);
       return [dx];
     },
     [mask],

@@ -2,7 +2,7 @@
 // dilation, groups (depthwise when groups == channels). Bias is added per output channel.
 import { ArgumentError, ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
 
 export type IntPair = number | readonly [number, number];
@@ -25,8 +25,8 @@ export interface Conv2dOptions {
 /** torch.nn.functional.conv2d(x (N,C,H,W), weight (K, C/groups, R, S), bias (K)). */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  requireFloat(x, op, 'input');
-  requireFloat(weight, op, 'weight');
+  requireFloat32(x, op, 'input');
+  requireFloat32(weight, op, 'weight');
   requireSameDevice(op, { input: x, weight, bias });
   const [sh, sw] = pair(options.stride ?? 1, 'stride', op, 1);
   const [ph, pw] = pair(options.padding ?? 0, 'padding', op, 0);
@@ -48,7 +48,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const dims = [n, c, h, w, k, r, s, oh, ow, sh, sw, ph, pw, dh, dw, groups] as const;
   const y = Tensor.empty([n, k, oh, ow], { device: x.device });
   kernels.conv2d_forward(y.buffer, x.bufferFor(op), weight.bufferFor(op), ...dims);
-  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor(op), n, k, oh * ow);
+  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor(op), 'float32', n, k, oh * ow);
   return record(y, op, [x, weight, bias], (g) => {
     let dx: Tensor | null = null;
     let dW: Tensor | null = null;
@@ -63,7 +63,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
     }
     if (bias !== null && bias.requiresGrad) {
       db = Tensor.empty([k], { device: bias.device });
-      kernels.bias_add_backward(db.buffer, g.buffer, n, k, oh * ow);
+      kernels.bias_add_backward(db.buffer, g.buffer, 'float32', n, k, oh * ow);
     }
     return [dx, dW, db];
   });

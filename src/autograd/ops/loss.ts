@@ -3,7 +3,7 @@
 // torch.nn.functional.cross_entropy.
 import { ArgumentError, DTypeError, ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
 import { mean, sum } from './reduce';
 
@@ -12,7 +12,7 @@ export type Reduction = 'mean' | 'sum' | 'none';
 /** Cross-entropy of logits (N, C) against labels (N) int32 or soft targets (N, C) float32. */
 export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
   const op = 'cross_entropy';
-  requireFloat(logits, op, 'input');
+  requireFloat32(logits, op, 'input');
   requireSameDevice(op, { input: logits, target });
   if (logits.ndim !== 2) throw new ShapeError(`${op}: expected logits (N, C), got ${shapeToString(logits.shape)}`);
   const [rows, classes] = logits.shape;

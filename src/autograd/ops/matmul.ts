@@ -3,7 +3,7 @@
 // when B is shared).
 import { ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, numelOf, requireFloat, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, numelOf, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
 
 /** C = op(A) @ op(B) for `batch` matrices; strides 0 broadcast. Allocates C. */
@@ -21,8 +21,8 @@ function gemm(
  * Result (..., m, n).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  requireFloat(a, 'matmul', 'a');
-  requireFloat(b, 'matmul', 'b');
+  requireFloat32(a, 'matmul', 'a');
+  requireFloat32(b, 'matmul', 'b');
   requireSameDevice('matmul', { a, b });
   const bad = () => new ShapeError(`matmul: cannot multiply ${shapeToString(a.shape)} by ${shapeToString(b.shape)}`);
   if (a.ndim < 2 || b.ndim < 2) throw bad();
@@ -54,8 +54,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** torch.nn.functional.linear: x (..., in) @ weight (out, in)^T + bias (out). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  requireFloat(x, 'linear', 'x');
-  requireFloat(weight, 'linear', 'weight');
+  requireFloat32(x, 'linear', 'x');
+  requireFloat32(weight, 'linear', 'weight');
   requireSameDevice('linear', { x, weight, bias });
   if (weight.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== weight.shape[1]) {
     throw new ShapeError(`linear: input ${shapeToString(x.shape)} does not match weight ${shapeToString(weight.shape)}`);
@@ -68,12 +68,12 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   x.bufferFor('linear');
   weight.bufferFor('linear');
   const y = gemm(x, weight, [...x.shape.slice(0, -1), outF], 1, rows, outF, inF, false, true, 0, 0);
-  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor('linear'), rows, outF, 1);
+  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor('linear'), 'float32', rows, outF, 1);
   return record(y, 'linear', [x, weight, bias], (g) => {
     let db: Tensor | null = null;
     if (bias !== null && bias.requiresGrad) {
       db = Tensor.empty([outF], { device: g.device });
-      kernels.bias_add_backward(db.buffer, g.buffer, rows, outF, 1);
+      kernels.bias_add_backward(db.buffer, g.buffer, 'float32', rows, outF, 1);
     }
     return [
       x.requiresGrad ? gemm(g, weight, x.shape, 1, rows, inF, outF, false, false, 0, 0) : null,

@@ -3,7 +3,7 @@
 // LayerNorm over the trailing dimensions.
 import { ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, numelOf, requireFloat, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, numelOf, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
 
 export interface BatchNormOptions {
@@ -17,7 +17,7 @@ export function batchNorm2d(
   x: Tensor, runningMean: Tensor, runningVar: Tensor, weight: Tensor, bias: Tensor, options: BatchNormOptions,
 ): Tensor {
   const op = 'batch_norm';
-  requireFloat(x, op, 'input');
+  requireFloat32(x, op, 'input');
   requireSameDevice(op, { input: x, runningMean, runningVar, weight, bias });
   if (x.ndim < 2) throw new ShapeError(`${op}: expected input with at least 2 dims (N, C, ...), got ${shapeToString(x.shape)}`);
   const [n, c] = x.shape;
@@ -64,7 +64,7 @@ export function batchNorm2d(
 /** F.layer_norm over the trailing `normalizedShape` dims with weight and bias of that shape. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const op = 'layer_norm';
-  requireFloat(x, op, 'input');
+  requireFloat32(x, op, 'input');
   requireSameDevice(op, { input: x, weight, bias });
   const tail = x.shape.slice(x.ndim - normalizedShape.length);
   if (normalizedShape.length > x.ndim || tail.some((d, i) => d !== normalizedShape[i])) {

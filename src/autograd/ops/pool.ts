@@ -2,7 +2,7 @@
 // AdaptiveAvgPool2d(1) (global average pooling).
 import { ArgumentError, ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat, shapeToString } from '../../tensor';
+import { Tensor, requireFloat32, shapeToString } from '../../tensor';
 import { record } from '../tape';
 import { pair, type IntPair } from './conv';
 
@@ -12,7 +12,7 @@ interface PoolGeometry {
 }
 
 function geometry(op: string, x: Tensor, kernel: IntPair, stride: IntPair | undefined, padding: IntPair): PoolGeometry {
-  requireFloat(x, op, 'input');
+  requireFloat32(x, op, 'input');
   if (x.ndim !== 4) throw new ShapeError(`${op}: expected input (N, C, H, W), got ${shapeToString(x.shape)}`);
   const [kh, kw] = pair(kernel, 'kernel_size', op, 1);
   const [sh, sw] = pair(stride ?? kernel, 'stride', op, 1);
@@ -59,7 +59,7 @@ export function avgPool2d(x: Tensor, kernel: IntPair, stride?: IntPair, padding:
 
 /** AdaptiveAvgPool2d(1): (N, C, H, W) -> (N, C, 1, 1). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: IntPair = 1): Tensor {
-  requireFloat(x, 'adaptive_avg_pool2d', 'input');
+  requireFloat32(x, 'adaptive_avg_pool2d', 'input');
   const [oh, ow] = pair(outputSize, 'output_size', 'adaptive_avg_pool2d', 1);
   if (oh !== 1 || ow !== 1) throw new ArgumentError(`adaptive_avg_pool2d: only output_size 1 is supported, got (${oh}, ${ow})`);
   if (x.ndim !== 4) throw new ShapeError(`adaptive_avg_pool2d: expected input (N, C, H, W), got ${shapeToString(x.shape)}`);

@@ -28,8 +28,10 @@ export function resolveShape(shape: readonly number[], numel: number, op: string
   return out;
 }
 
+/** x.reshape(shape): a view of contiguous memory (a channelsLast tensor is made contiguous first, as PyTorch copies). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = resolveShape(shape, x.numel, 'reshape', x.shape);
+  if (x.memoryFormat !== 'contiguous') return reshape(x.contiguous(), target);
   const y = x.viewAs(target);
   return record(y, 'reshape', [x], (g) => [g.viewAs(x.shape)]);
 }
@@ -45,8 +47,16 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 }
 
 function permuteCopy(x: Tensor, perm: readonly number[]): Tensor {
-  const y = Tensor.empty(perm.map((p) => x.shape[p]), { device: x.device });
-  kernels.permute_f32(y.buffer, x.bufferFor('permute'), x.numel, x.ndim, x.shape, perm);
+  if (x.memoryFormat !== 'contiguous') {
+    const c = x.contiguous();
+    try {
+      return permuteCopy(c, perm);
+    } finally {
+      if (c !== x) c.dispose();
+    }
+  }
+  const y = Tensor.empty(perm.map((p) => x.shape[p]), { dtype: x.dtype, device: x.device });
+  kernels.permute(y.buffer, x.bufferFor('permute'), x.dtype, x.numel, x.ndim, x.shape, perm);
   return y;
 }
 
@@ -74,7 +84,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 /** A copy with its own memory. */
 export function clone(x: Tensor): Tensor {
-  const y = Tensor.empty(x.shape, { dtype: x.dtype, device: x.device });
+  const y = Tensor.emptyLike(x);
   const bytes = y.buffer.bytes;
   kernels.copy_bytes(y.buffer, x.bufferFor('clone'), bytes);
   return record(y, 'clone', [x], (g) => [g]);
