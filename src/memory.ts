@@ -72,6 +72,8 @@ export interface MemoryInfo {
   liveBuffers: number;
   liveBytes: number;
   peakBytes: number;
+  /** Device-to-host reads (toArray, item, ...) on any device since the addon loaded. */
+  deviceToHostReads: number;
   cuda: { liveBuffers: number; liveBytes: number; peakBytes: number };
 }
 
@@ -81,6 +83,7 @@ export function memory(): MemoryInfo {
     liveBuffers: s.cpu.liveBuffers,
     liveBytes: s.cpu.liveBytes,
     peakBytes: s.cpu.peakBytes,
+    deviceToHostReads: s.cpu.deviceToHostReads + s.cuda.deviceToHostReads,
     cuda: { liveBuffers: s.cuda.liveBuffers, liveBytes: s.cuda.liveBytes, peakBytes: s.cuda.peakBytes },
   };
 }

@@ -94,6 +94,7 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   "optim": [
     "sgd_step",
     "adamw_step",
+    "multi_unscale_found_inf",
     "multi_axpby",
     "lamb_direction"
   ]

@@ -37,3 +37,4 @@ export {
   type StepDecayOptions,
   type WarmupCosineOptions,
 } from './schedule';
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './grad-scaler';

@@ -73,6 +73,23 @@ Napi::Value kernel_adamw_step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_multi_unscale_found_inf(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "multi_unscale_found_inf", 5);
+  std::vector<BufferArg> list_grads = args.buffer_list(0, "grads");
+  BufferArg buf_found_inf = args.buffer(1, "found_inf");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(2, "host_numels");
+  int64_t num_tensors = args.integer(3, "num_tensors");
+  float inv_scale = static_cast<float>(args.number(4, "inv_scale"));
+  args.require_elements(buf_found_inf, 4, {static_cast<int64_t>(1)}, "(1)");
+  args.require_length(host_numels, "host_numels", num_tensors);
+  args.require_list(list_grads, "grads", num_tensors, false, 4, &host_numels);
+  std::vector<float*> grads;
+  for (const BufferArg& b : list_grads) grads.push_back(static_cast<float*>(b.ptr));
+  Backend& be = args.backend({&buf_found_inf}, {&list_grads});
+  args.check(be.table->multi_unscale_found_inf(be.ctx, grads.empty() ? nullptr : grads.data(), static_cast<float*>(buf_found_inf.ptr), host_numels.data(), num_tensors, inv_scale));
+  return info.Env().Undefined();
+}
+
 Napi::Value kernel_multi_axpby(const Napi::CallbackInfo& info) {
   ArgReader args(info, "multi_axpby", 6);
   std::vector<BufferArg> list_ys = args.buffer_list(0, "ys");
@@ -133,6 +150,7 @@ Napi::Value kernel_lamb_direction(const Napi::CallbackInfo& info) {
 void register_optim_kernels(Napi::Env env, Napi::Object target) {
   target.Set("sgd_step", Napi::Function::New(env, kernel_sgd_step, "sgd_step"));
   target.Set("adamw_step", Napi::Function::New(env, kernel_adamw_step, "adamw_step"));
+  target.Set("multi_unscale_found_inf", Napi::Function::New(env, kernel_multi_unscale_found_inf, "multi_unscale_found_inf"));
   target.Set("multi_axpby", Napi::Function::New(env, kernel_multi_axpby, "multi_axpby"));
   target.Set("lamb_direction", Napi::Function::New(env, kernel_lamb_direction, "lamb_direction"));
 }

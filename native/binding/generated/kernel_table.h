@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "1636b08d388eba8f";
+constexpr const char* kContractHash = "34b83a32f6191eb8";
 
 struct KernelTable {
   int32_t abi_version;
@@ -70,6 +70,7 @@ struct KernelTable {
   Status (*multi_reduce_sum_squares)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double momentum, double dampening, bool nesterov, bool first_step);
   Status (*adamw_step)(void* ctx, float* const* params, const float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
+  Status (*multi_unscale_found_inf)(void* ctx, float* const* grads, float* found_inf, const int64_t* host_numels, int64_t num_tensors, float inv_scale);
   Status (*multi_axpby)(void* ctx, float* const* ys, const float* const* xs, const int64_t* host_numels, const double* host_alphas, const double* host_betas, int64_t num_tensors);
   Status (*lamb_direction)(void* ctx, float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const float* const* params, const int64_t* host_numels, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
 };

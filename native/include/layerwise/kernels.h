@@ -396,6 +396,15 @@ Status adamw_step(Context& ctx,
                   const double* host_weight_decays,  // (num_tensors)
                   int64_t num_tensors, double beta1, double beta2, double eps,
                   double bias_correction1, double bias_correction2);
+// Loss scaling for float16 (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every
+// element of every tensor, and found_inf[0] = 1 when any element (before scaling) is NaN or
+// infinite. found_inf is only ever set, never cleared, so one flag can cover several calls; the
+// host reads it once per optimizer step.
+Status multi_unscale_found_inf(Context& ctx,
+                               float* const* grads,         // num_tensors buffers
+                               float* found_inf,            // (1)
+                               const int64_t* host_numels,  // (num_tensors)
+                               int64_t num_tensors, float inv_scale);
 // y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling
 // of normalized gradients (NG) and LARC, and LAMB's trust-ratio update.
 Status multi_axpby(Context& ctx,

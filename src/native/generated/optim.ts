@@ -33,6 +33,14 @@ export interface OptimKernels {
     bias_correction1: /* double */ number,
     bias_correction2: /* double */ number,
   ): void;
+  /** Loss scaling for float16 (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element of every tensor, and found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never cleared, so one flag can cover several calls; the host reads it once per optimizer step. */
+  multi_unscale_found_inf(
+    grads: /* float* const* */ readonly NativeBuffer[],
+    found_inf: /* (1) float* */ NativeBuffer,
+    host_numels: /* (num_tensors) const int64_t* */ readonly number[],
+    num_tensors: /* int64_t */ number,
+    inv_scale: /* float */ number,
+  ): void;
   /** y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling of normalized gradients (NG) and LARC, and LAMB's trust-ratio update. */
   multi_axpby(
     ys: /* float* const* */ readonly NativeBuffer[],
