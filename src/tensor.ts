@@ -50,7 +50,7 @@ function checkShape(shape: readonly number[], op: string): void {
 export class Tensor implements Disposable {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  readonly device: Device;
+  private currentDevice: Device;
   /** How a 4-D tensor lies in memory: row-major NCHW ('contiguous') or NHWC ('channelsLast'). */
   readonly memoryFormat: MemoryFormat;
   /** Set for leaves whose gradient is wanted (parameters) and for outputs of recorded ops. */
@@ -69,7 +69,7 @@ export class Tensor implements Disposable {
     this.storage = storage;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
-    this.device = device;
+    this.currentDevice = device;
     this.memoryFormat = memoryFormat;
     track(this);
   }
@@ -139,6 +139,33 @@ export class Tensor implements Disposable {
       t.dtype === 'float32' ? Float32Array.from(data) : t.dtype === 'int32' ? Int32Array.from(data) : Uint8Array.from(data);
     t.copyFromHost(host);
     return t;
+  }
+
+  /** The device holding this tensor's memory. */
+  get device(): Device {
+    return this.currentDevice;
+  }
+
+  /**
+   * Moves this tensor's memory to `device` in place (Module.to): new memory there, the values
+   * copied through the host, the old memory released. Views made before keep the old memory.
+   */
+  moveTo_(device: Device): this {
+    if (device === this.currentDevice) return this;
+    const bytes = this.numel * DTYPE_BYTES[this.dtype];
+    const moved = Tensor.allocate(this.shape, this.dtype, device);
+    try {
+      const host = new Uint8Array(bytes);
+      kernels.copy_to_host(host, this.bufferFor('to'), bytes);
+      kernels.copy_from_host(moved.buffer, host, bytes);
+    } catch (e) {
+      moved.release();
+      throw e;
+    }
+    this.storage!.release();
+    this.storage = moved;
+    this.currentDevice = device;
+    return this;
   }
 
   get numel(): number {

@@ -30,7 +30,9 @@ export function addModelOptions(cmd: Command): Command {
     .option('--probe-reduce <r>', `probe statistic of |g|: mean, sum (default: ${d.probeReduce})`, choice(['mean', 'sum']))
     .option('--zero-gradient <policy>', `a tensor with no gradient in the probe: error, fallback (eta 1) (default: ${d.zeroGradient})`, choice(['error', 'fallback']))
     .option('--degenerate <policy>', `tensors with G far below the rest: eta1, freeze (default: ${d.degenerate})`, choice(['eta1', 'freeze']))
-    .option('--device <d>', `cpu or cuda (default: ${d.device})`, choice(['cpu', 'cuda']));
+    .option('--device <d>', `cpu or cuda (default: ${d.device})`, choice(['cpu', 'cuda']))
+    .option('--precision <p>', `matmul/conv arithmetic: fp32, bf16, fp16 (autocast; fp16 adds loss scaling) (default: ${d.precision})`, choice(['fp32', 'bf16', 'fp16']))
+    .option('--channels-last', 'image tensors in channels-last (NHWC) memory format');
 }
 
 export function registerTrain(program: Command): void {
@@ -88,7 +90,8 @@ Examples:
           throw new ArgumentError(`--resume continues a run with its saved configuration; drop ${ignored.map(optionName).join(', ')} (or start a new run with --name)`);
         }
         checkpoint = loadCheckpoint(resume);
-        config = checkpoint.state.config as TrainConfig;
+        // Runs saved before a setting existed get its default.
+        config = { ...DEFAULT_CONFIG, ...(checkpoint.state.config as Partial<TrainConfig>) } as TrainConfig;
         dir = resume;
       } else {
         const fromCli: Partial<TrainConfig> = { ...rest, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };

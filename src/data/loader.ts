@@ -22,7 +22,7 @@ import type { Device } from '../device';
 import { ArgumentError } from '../errors';
 import { kernels } from '../native/addon';
 import { Generator } from '../random';
-import { Tensor } from '../tensor';
+import { Tensor, convertRaw, type MemoryFormat } from '../tensor';
 import type { Dataset, Normalization } from './dataset';
 import { mixSeed } from './seeds';
 import { applyTransform, parseTransform, transformedDims, type ImageDims, type TrainTransform } from './transforms';
@@ -39,6 +39,8 @@ export interface DataLoaderOptions {
   /** Host augmentation of uint8 batches, as a spec ('crop32-pad4,flip') or parsed (default none). */
   transform?: TrainTransform | string;
   device?: Device;
+  /** Memory format of the image batches: 'channelsLast' normalizes straight into NHWC (default contiguous). */
+  memoryFormat?: MemoryFormat;
   /** Overrides the dataset's statistics (uint8 datasets only). */
   normalization?: Normalization;
 }
@@ -83,6 +85,7 @@ export class DataLoader implements Iterable<Batch> {
   readonly sampleDims: ImageDims;
   /** Batches per epoch. */
   readonly length: number;
+  readonly memoryFormat: MemoryFormat;
   private readonly mean: Float32Array;
   private readonly std: Float32Array;
   private cachedOrder: { epoch: number; order: Int32Array } | null = null;
@@ -108,6 +111,7 @@ export class DataLoader implements Iterable<Batch> {
     this.dropLast = dropLast;
     this.transform = transform;
     this.device = device;
+    this.memoryFormat = options.memoryFormat ?? 'contiguous';
     this.sampleDims = transformedDims(transform, dataset);
     this.length = dropLast ? Math.floor(dataset.size / batchSize) : Math.ceil(dataset.size / batchSize);
     const norm = dataset.kind === 'u8' ? options.normalization ?? dataset.normalization : { mean: [], std: [] };
@@ -208,15 +212,21 @@ export class DataLoader implements Iterable<Batch> {
     const count = b * channels * height * width;
     const created: Tensor[] = [];
     try {
-      const images = Tensor.empty(shape, { device: this.device });
+      const channelsLast = this.memoryFormat === 'channelsLast' && shape.length === 4;
+      let images = Tensor.empty(shape, { device: this.device, memoryFormat: host.images instanceof Float32Array ? 'contiguous' : this.memoryFormat });
       created.push(images);
       if (host.images instanceof Float32Array) {
         images.copyFromHost(host.images.subarray(0, count));
+        if (channelsLast) {
+          images = convertRaw(images, 'float32', 'channelsLast');
+          created.push(images);
+          created[created.length - 2].dispose();
+        }
       } else {
         const raw = Tensor.empty(shape, { dtype: 'uint8', device: this.device });
         created.push(raw);
         raw.copyFromHost(host.images.subarray(0, count));
-        kernels.normalize_u8(images.buffer, raw.buffer, images.dtype, b, channels, height * width, false, false, this.mean, this.std);
+        kernels.normalize_u8(images.buffer, raw.buffer, images.dtype, b, channels, height * width, false, channelsLast, this.mean, this.std);
         raw.dispose();
       }
       const labels = Tensor.fromArray(host.labels, [b], { dtype: 'int32', device: this.device });

@@ -55,6 +55,7 @@ export function probe(model: Module, nextBatch: (t: number) => ProbeBatch, optio
   const lossOf = options.loss ?? ((m: Module, b: ProbeBatch) => crossEntropy(m.call(b.images), b.labels));
   const named = model.namedParameters();
   const params: Parameter[] = named.map(([, p]) => p);
+  model.stateDict();  // writes host-side buffer state (BatchNorm's batch counter) into the buffers
   const buffers = model.buffers();
   const savedParams = snapshot(params);
   const savedBuffers = snapshot(buffers);
@@ -86,6 +87,7 @@ export function probe(model: Module, nextBatch: (t: number) => ProbeBatch, optio
   } finally {
     restore(params, savedParams);
     restore(buffers, savedBuffers);
+    model.reloadHostState();
     params.forEach((p, i) => (p.grad = savedGrads[i]));
     for (const [m, mode] of modes) m.training = mode;
   }

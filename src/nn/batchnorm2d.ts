@@ -1,5 +1,6 @@
 // BatchNorm2d (torch.nn.BatchNorm2d): affine scale/shift, running statistics as buffers
-// (running_mean, running_var, num_batches_tracked), batch statistics in training mode.
+// (running_mean, running_var, num_batches_tracked), batch statistics in training mode; the
+// batch counter lives on the host (no device round trip per forward).
 import { batchNorm2d } from '../autograd/ops/norm';
 import { Tensor } from '../tensor';
 import { Module } from './module';
@@ -27,9 +28,23 @@ export class BatchNorm2d extends Module {
     return this.buffer('running_var');
   }
 
-  /** Batches seen in training mode (PyTorch's num_batches_tracked), read from the host counter. */
+  /**
+   * Batches seen in training mode (PyTorch's num_batches_tracked). Counted on the host: only the
+   * host needs it, so a training step never touches the device for it; syncBuffers() writes it into
+   * the buffer when the state dict is read, buffersLoaded() reads it back after a load.
+   */
+  private batchesTracked = 0;
+
   get numBatchesTracked(): number {
-    return this.buffer('num_batches_tracked').item();
+    return this.batchesTracked;
+  }
+
+  protected override syncBuffers(): void {
+    this.buffer('num_batches_tracked').copyFromHost(Int32Array.of(this.batchesTracked));
+  }
+
+  protected override buffersLoaded(): void {
+    this.batchesTracked = this.buffer('num_batches_tracked').item();
   }
 
   forward(x: Tensor): Tensor {
@@ -38,14 +53,7 @@ export class BatchNorm2d extends Module {
       momentum: this.options.momentum ?? 0.1,
       eps: this.options.eps ?? 1e-5,
     });
-    if (this.training) this.incrementBatches();
+    if (this.training) this.batchesTracked++;
     return y;
-  }
-
-  private incrementBatches(): void {
-    const counter = this.buffer('num_batches_tracked');
-    const host = counter.toArray() as Int32Array;
-    host[0] += 1;
-    counter.copyFromHost(host);
   }
 }

@@ -1,24 +1,58 @@
 // Module: the base of every layer and model, with PyTorch's semantics and camelCase names:
 // registered parameters, buffers and submodules in registration order; dotted names
 // (`layer1.0.conv1.weight`); train/eval; stateDict/loadStateDict (strict, reporting every
-// missing, unexpected or mis-shaped key at once); zeroGrad.
+// missing, unexpected or mis-shaped key at once); zeroGrad; to(device | { device, memoryFormat })
+// as PyTorch's module.to: parameters and buffers move to the device (gradients, optimizer state
+// and everything the model creates follow them), and a channels-last model converts its 4-D
+// inputs to NHWC (weights keep their (out, in, kh, kw) layout: the kernels take them as they are).
 import { ArgumentError, StateDictError } from '../errors';
 import { kernels } from '../native/addon';
-import { DTYPE_BYTES, Tensor, shapeToString } from '../tensor';
+import type { Device } from '../device';
+import { DTYPE_BYTES, Tensor, convertRaw, shapeToString, type MemoryFormat } from '../tensor';
 import { keep } from '../memory';
 import type { Parameter } from './parameter';
 
+export interface ModuleToOptions {
+  device?: Device;
+  memoryFormat?: MemoryFormat;
+}
+
 export abstract class Module {
   training = true;
+  /** The memory format this model runs 4-D activations in (set by to({ memoryFormat })). */
+  memoryFormat: MemoryFormat = 'contiguous';
   private readonly params = new Map<string, Parameter | null>();
   private readonly bufs = new Map<string, { tensor: Tensor; persistent: boolean }>();
   private readonly mods = new Map<string, Module>();
 
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** Calls forward (PyTorch's module(x)). */
+  /** Calls forward (PyTorch's module(x)); a channels-last model first converts 4-D float inputs to NHWC. */
   call(...inputs: Tensor[]): Tensor {
+    if (this.memoryFormat === 'channelsLast') {
+      inputs = inputs.map((x) => (x.ndim === 4 && x.isFloatingPoint ? x.to({ memoryFormat: 'channelsLast' }) : x));
+    }
     return this.forward(...inputs);
+  }
+
+  /** The device of this module's parameters (of its buffers when it has none; 'cpu' when empty). */
+  get device(): Device {
+    return (this.parameters()[0] ?? this.buffers()[0])?.device ?? 'cpu';
+  }
+
+  /**
+   * Moves every parameter and buffer to `device` in place (tensors keep their identity, so an
+   * optimizer built before still holds them) and/or sets the memory format activations run in.
+   * Gradients are dropped on a move, as they would be stale; build optimizers after moving.
+   */
+  to(target: Device | ModuleToOptions): this {
+    const options = typeof target === 'string' ? { device: target } : target;
+    if (options.memoryFormat !== undefined) for (const [, m] of this.namedModules()) m.memoryFormat = options.memoryFormat;
+    if (options.device !== undefined && options.device !== this.device) {
+      this.zeroGrad();
+      for (const t of [...this.parameters(), ...this.buffers()]) t.moveTo_(options.device);
+    }
+    return this;
   }
 
   protected registerParameter<P extends Parameter | null>(name: string, p: P): P {
@@ -113,10 +147,17 @@ export abstract class Module {
     return this.train(false);
   }
 
+  /** Hook: writes host-side state (e.g. BatchNorm's batch counter) into its buffers before they are read. */
+  protected syncBuffers(): void {}
+
+  /** Hook: reads host-side state back from its buffers after they were loaded. */
+  protected buffersLoaded(): void {}
+
   /** Parameters and persistent buffers by dotted name (the live tensors, not copies). */
   stateDict(): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     for (const [prefix, m] of this.namedModules()) {
+      m.syncBuffers();
       const key = (name: string) => (prefix ? `${prefix}.${name}` : name);
       for (const [name, p] of m.params) if (p !== null) out.set(key(name), p);
       for (const [name, b] of m.bufs) if (b.persistent) out.set(key(name), b.tensor);
@@ -153,9 +194,15 @@ export abstract class Module {
     for (const [key, target] of own) {
       const source = state.get(key);
       if (source === undefined || source === target) continue;
-      kernels.copy_bytes(target.bufferFor('loadStateDict'), source.bufferFor('loadStateDict'), target.numel * DTYPE_BYTES[target.dtype]);
+      copyInto(target, source);
     }
+    this.reloadHostState();
     return { missingKeys, unexpectedKeys };
+  }
+
+  /** Re-reads host-side state from the buffers (after they were written by other means than loadStateDict). */
+  reloadHostState(): void {
+    for (const [, m] of this.namedModules()) m.buffersLoaded();
   }
 
   /** Drops every parameter's gradient (set_to_none=True, PyTorch's default). */
@@ -175,5 +222,24 @@ export abstract class Module {
 
   numParameters(): number {
     return this.parameters().reduce((n, p) => n + p.numel, 0);
+  }
+}
+
+/** Copies source's values into target (same shape and dtype), across devices and memory formats. */
+function copyInto(target: Tensor, source: Tensor): void {
+  const bytes = target.numel * DTYPE_BYTES[target.dtype];
+  if (source.device === target.device && source.memoryFormat === target.memoryFormat) {
+    kernels.copy_bytes(target.bufferFor('loadStateDict'), source.bufferFor('loadStateDict'), bytes);
+    return;
+  }
+  // Another device: through the host (a load, not a training step). Another format: convert.
+  const staged = source.memoryFormat === target.memoryFormat ? null : convertRaw(source, source.dtype, target.memoryFormat);
+  const from = staged ?? source;
+  try {
+    const host = new Uint8Array(bytes);
+    kernels.copy_to_host(host, from.bufferFor('loadStateDict'), bytes);
+    kernels.copy_from_host(target.bufferFor('loadStateDict'), host, bytes);
+  } finally {
+    staged?.dispose();
   }
 }

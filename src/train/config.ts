@@ -66,6 +66,10 @@ export interface TrainConfig {
   /** Checkpoint every N optimizer steps (null: at each epoch end); always at the end. */
   checkpointEvery: number | null;
   device: 'cpu' | 'cuda';
+  /** Arithmetic of matmul/linear/conv: fp32, or autocast to bf16 / fp16 (fp16 with loss scaling); weights stay float32. */
+  precision: 'fp32' | 'bf16' | 'fp16';
+  /** Run image tensors channels-last (NHWC in memory), as PyTorch's memory_format=torch.channels_last. */
+  channelsLast: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -112,6 +116,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   logInterval: 50,
   checkpointEvery: null,
   device: 'cpu',
+  precision: 'fp32',
+  channelsLast: false,
 });
 
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
@@ -125,6 +131,7 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   zeroGradient: ['error', 'fallback'],
   degenerate: ['eta1', 'freeze'],
   device: ['cpu', 'cuda'],
+  precision: ['fp32', 'bf16', 'fp16'],
 };
 
 /** The command-line spelling of a config key (lrMode -> --lr-mode). */
@@ -166,6 +173,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   const needs: Partial<Record<LrMode, TrainConfig['optimizer']>> = { 'sgd-ng': 'sgd', larc: 'sgd', 'adam-ng': 'adamw', lamb: 'adamw' };
   const need = needs[c.lrMode];
   if (need && c.optimizer !== need) bad('optimizer', c.optimizer, `${need} (with --lr-mode ${c.lrMode})`);
+  if (typeof c.channelsLast !== 'boolean') bad('channelsLast', c.channelsLast, 'true or false');
   if (c.lrMode === 'mup' && c.model !== 'mlp') bad('lrMode', c.lrMode, `mup works with --model mlp (its readout layer); got --model ${c.model}`);
   return c;
 }

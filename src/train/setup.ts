@@ -13,6 +13,7 @@ import { paperInit_ } from '../nn/init';
 import type { Module } from '../nn/module';
 import type { Parameter } from '../nn/parameter';
 import type { TrainConfig } from './config';
+import { runLoss } from './precision';
 
 export interface RunData {
   train: DataLoader;
@@ -25,12 +26,13 @@ export function buildData(config: TrainConfig): RunData {
   const trainSet = source.load('train');
   const testSet = source.load('test');
   const isU8 = trainSet.kind === 'u8';
+  const memoryFormat = config.channelsLast ? 'channelsLast' : 'contiguous';
   return {
     train: new DataLoader({
       dataset: trainSet, batchSize: config.batchSize, shuffle: config.shuffle ?? source.kind !== 'tensors', seed: config.seed,
-      transform: isU8 ? config.transform : 'none', device: config.device,
+      transform: isU8 ? config.transform : 'none', device: config.device, memoryFormat,
     }),
-    test: new DataLoader({ dataset: testSet, batchSize: config.evalBatchSize, shuffle: false, device: config.device }),
+    test: new DataLoader({ dataset: testSet, batchSize: config.evalBatchSize, shuffle: false, device: config.device, memoryFormat }),
     numClasses: Math.max(trainSet.numClasses, testSet.numClasses),
   };
 }
@@ -99,7 +101,7 @@ export function resolveEta(config: TrainConfig, model: Module, data: RunData): E
   const steps = config.probeSteps === 'epoch' ? data.train.length : config.probeSteps;
   const batches = trainingBatches(data.train);
   const result = probe(model, () => batches.next().value as Batch, {
-    steps, reduce: config.probeReduce, zeroGradient: config.zeroGradient, degenerate: config.degenerate,
+    loss: runLoss(config), steps, reduce: config.probeReduce, zeroGradient: config.zeroGradient, degenerate: config.degenerate,
   });
   batches.return(undefined);
   const profile = profileOf(config, steps, result.entries, model, result.seconds);
