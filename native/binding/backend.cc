@@ -59,11 +59,13 @@ bool load_cuda_backend(const std::string& path, std::string& error) {
   const KernelTable* table = nullptr;
   if (entry(&ctx, &table, message, sizeof(message)) != 0) {
     error = std::string("the CUDA backend failed to start: ") + message;
+    dlclose(handle);
     return false;
   }
   std::string mismatch = check_table_version(table);
   if (!mismatch.empty()) {
     error = path + ": " + mismatch;
+    dlclose(handle);
     return false;
   }
   cuda_backend.name = "cuda";

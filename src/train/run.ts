@@ -5,7 +5,6 @@
 // stream and the data order are all restored from the checkpoint.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { crossEntropy } from '../autograd/ops/loss';
 import { scale } from '../autograd/ops/elementwise';
 import { LayerwiseError } from '../errors';
 import { etaForModel, formatProfileTable, saveProfile, type EtaProfile } from '../layerwise/profile';
@@ -24,6 +23,7 @@ import { writeRunPlots } from './plots';
 import { Progress, progressMode } from './progress';
 import { buildData, buildModel, initializeModel, resolveEta, withMupBase, type EtaSetup } from './setup';
 import { mupInitReadout_ } from '../optim/mup';
+import { makeScaler, runLoss } from './precision';
 
 export interface TrainOptions {
   /** Machine-readable output only: every metrics record is printed as a JSON line. */
@@ -57,6 +57,9 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   manualSeed(config.seed);
   const data = buildData(config);
   const model = buildModel(config, data);
+  if (config.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const lossOf = runLoss(config);
+  const scaler = makeScaler(config);
   const log = new MetricsLog(path.join(dir, 'metrics.jsonl'), checkpoint?.state.metricsLines ?? 0);
   const record = (r: MetricsRecord) => {
     log.write(r);
@@ -128,8 +131,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         const loss = scope(() => {
           const batch = batches.next().value!;
           intervalImages += batch.labels.shape[0];
-          const l = crossEntropy(model.call(batch.images), batch.labels);
-          (group > 1 ? scale(l, 1 / group) : l).backward();
+          const l = lossOf(model, batch);
+          scaler.scale(group > 1 ? scale(l, 1 / group) : l).backward();
           return l.item();
         });
         if (!Number.isFinite(loss)) {
@@ -138,8 +141,10 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         groupLoss += loss / group;
       }
       const lr = schedule.apply(optimizer, state.step);
-      optimizer.step();
+      const stepped = scaler.step(optimizer);
+      scaler.update();
       optimizer.zeroGrad();
+      if (!stepped) record({ kind: 'skipped_step', step: state.step + 1, reason: 'non-finite gradients (fp16 loss scaling)', scale: scaler.getScale() });
       state.step++;
       state.batchInEpoch += group;
       state.epochLossSum += groupLoss;
