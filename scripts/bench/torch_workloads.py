@@ -25,36 +25,45 @@ def sgemm_1024():
     return step
 
 
-def train_step(model, x, y, lr=0.01):
+def train_step(model, x, y, lr=0.01, autocast=False, channels_last=False):
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
 
     return step
 
 
-def mlp784_1024_10_b128():
-    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10))
-    return train_step(model, torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)))
+def mlp():
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 10))
 
 
-def cnn3_b128():
+def cnn3():
     def block(cin, cout, stride):
         return [nn.Conv2d(cin, cout, 3, stride=stride, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
 
-    model = nn.Sequential(*block(1, 32, 1), *block(32, 64, 2), *block(64, 128, 2),
-                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
-    return train_step(model, torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)))
+    return nn.Sequential(*block(1, 32, 1), *block(32, 64, 2), *block(64, 128, 2),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+
+
+def step_of(build, **options):
+    return lambda: train_step(build(), torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)), **options)
 
 
 WORKLOADS = {
     "sgemm_1024": sgemm_1024,
-    "mlp784-1024-10_b128": mlp784_1024_10_b128,
-    "cnn3_b128": cnn3_b128,
+    "mlp784-1024-10_b128": step_of(mlp),
+    "cnn3_b128": step_of(cnn3),
+    "mlp784-1024-10_b128_bf16": step_of(mlp, autocast=True),
+    "cnn3_b128_bf16": step_of(cnn3, autocast=True),
+    "cnn3_b128_channels_last": step_of(cnn3, channels_last=True),
 }
 
 

@@ -1,11 +1,15 @@
 // Benchmark workloads of the CPU suite, the same as scripts/bench/torch_workloads.py runs in
 // PyTorch: an sgemm, and full train steps (forward, cross-entropy, backward, SGD momentum 0.9
-// with weight decay) of the MLP 784-1024-10 and the 3-conv CNN, batch 128, on 1x28x28 inputs.
+// with weight decay) of the MLP 784-1024-10 and the 3-conv CNN, batch 128, on 1x28x28 inputs;
+// the same steps under autocast to bfloat16 (`_bf16`, against torch.autocast('cpu', bfloat16))
+// and the CNN in channels-last memory format (`_channels_last`, against
+// model.to(memory_format=torch.channels_last) with channels-last inputs).
 import { addon } from '../native/addon';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scope } from '../memory';
 import { manualSeed, Generator } from '../random';
-import { Tensor } from '../tensor';
+import { Tensor, convertRaw } from '../tensor';
+import { autocast, type AutocastDType } from '../autocast';
 import * as nn from '../nn';
 import { SGD } from '../optim/sgd';
 
@@ -25,15 +29,24 @@ function randomTensor(shape: number[], gen: Generator): Tensor {
   return Tensor.fromArray(values, shape);
 }
 
-function trainStep(model: nn.Module, gen: Generator): { step: () => void; dispose: () => void } {
-  const x = randomTensor([128, 1, 28, 28], gen);
+interface StepOptions {
+  autocast?: AutocastDType;
+  channelsLast?: boolean;
+}
+
+function trainStep(model: nn.Module, gen: Generator, options: StepOptions = {}): { step: () => void; dispose: () => void } {
+  const input = randomTensor([128, 1, 28, 28], gen);
+  const x = options.channelsLast ? convertRaw(input, 'float32', 'channelsLast') : input;
+  if (x !== input) input.dispose();
+  if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const forward = () => crossEntropy(model.call(x), labels);
   const labels = Tensor.fromArray(Array.from({ length: 128 }, () => gen.int(10)), [128], { dtype: 'int32' });
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   return {
     step: () =>
       scope(() => {
         opt.zeroGrad();
-        crossEntropy(model.call(x), labels).backward();
+        (options.autocast ? autocast({ dtype: options.autocast }, forward) : forward()).backward();
         opt.step();
       }),
     dispose: () => {
@@ -47,6 +60,22 @@ function trainStep(model: nn.Module, gen: Generator): { step: () => void; dispos
 
 function convBlock(cin: number, cout: number, stride: number): nn.Module[] {
   return [new nn.Conv2d(cin, cout, 3, { stride, padding: 1 }), new nn.BatchNorm2d(cout), new nn.ReLU()];
+}
+
+const mlp = () => new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 1024), new nn.ReLU(), new nn.Linear(1024, 10));
+const cnn3 = () => new nn.Sequential(
+  ...convBlock(1, 32, 1), ...convBlock(32, 64, 2), ...convBlock(64, 128, 2),
+  new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(128, 10),
+);
+
+function stepWorkload(name: string, build: () => nn.Module, seed: number, options: StepOptions = {}): Workload {
+  return {
+    name,
+    setup() {
+      manualSeed(0);
+      return trainStep(build(), new Generator(seed), options);
+    },
+  };
 }
 
 export const CPU_WORKLOADS: Workload[] = [
@@ -64,25 +93,11 @@ export const CPU_WORKLOADS: Workload[] = [
       };
     },
   },
-  {
-    name: 'mlp784-1024-10_b128',
-    setup() {
-      manualSeed(0);
-      const model = new nn.Sequential(new nn.Flatten(), new nn.Linear(784, 1024), new nn.ReLU(), new nn.Linear(1024, 10));
-      return trainStep(model, new Generator(2));
-    },
-  },
-  {
-    name: 'cnn3_b128',
-    setup() {
-      manualSeed(0);
-      const model = new nn.Sequential(
-        ...convBlock(1, 32, 1), ...convBlock(32, 64, 2), ...convBlock(64, 128, 2),
-        new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(128, 10),
-      );
-      return trainStep(model, new Generator(3));
-    },
-  },
+  stepWorkload('mlp784-1024-10_b128', mlp, 2),
+  stepWorkload('cnn3_b128', cnn3, 3),
+  stepWorkload('mlp784-1024-10_b128_bf16', mlp, 2, { autocast: 'bfloat16' }),
+  stepWorkload('cnn3_b128_bf16', cnn3, 3, { autocast: 'bfloat16' }),
+  stepWorkload('cnn3_b128_channels_last', cnn3, 3, { channelsLast: true }),
 ];
 
 /** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and 5 steps. */
