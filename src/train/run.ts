@@ -211,7 +211,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
 /** Names of parameters holding NaN or infinite values (one native reduction for all). */
 function nonFiniteParameters(model: Module): string[] {
   const named = model.namedParameters();
-  const out = Tensor.empty([named.length]);
+  const out = Tensor.empty([named.length], { device: model.device });
   try {
     kernels.multi_reduce_abs_sum(out.buffer, named.map(([, p]) => p.buffer), named.map(([, p]) => p.numel), named.map(([, p]) => 1 / Math.max(p.numel, 1)), named.length);
     const means = out.toArray();
