@@ -4,6 +4,7 @@
 // temporary file and renamed over the old one: that rename is the commit point, so a crash at any
 // moment leaves the previous checkpoint and its optimizer file intact. Older optimizer files are
 // removed after the commit, and state.json mirrors the state for people and tools.
+import type { GradScalerState } from '../optim/grad-scaler';
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FileFormatError } from '../errors';
@@ -33,6 +34,8 @@ export interface RunState {
   config: unknown;
   eta: unknown;
   probe: unknown;
+  /** The fp16 loss scaler's state (GradScaler.stateDict()); absent for fp32 / bf16 runs. */
+  scaler?: GradScalerState;
 }
 
 interface StoredState extends RunState {

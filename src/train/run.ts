@@ -96,6 +96,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   if (checkpoint) {
     checkpoint.restoreOptimizer(optimizer);
     setRandomState(checkpoint.state.random);
+    if (checkpoint.state.scaler) scaler.loadStateDict(checkpoint.state.scaler);
   }
   // The step of the newest complete checkpoint on disk, for error messages.
   let lastSaved: number | null = checkpoint ? checkpoint.state.step : null;
@@ -107,6 +108,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
     state.random = getRandomState();
     state.metricsLines = log.lineCount;
+    if (scaler.enabled) state.scaler = scaler.stateDict();
     saveCheckpoint(dir, model, optimizer, state);
     lastSaved = state.step;
     if (state.step === HOLD_AFTER) {
