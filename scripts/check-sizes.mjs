@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Checks DESIGN.md's file-size rule on every tracked source file: over 500 lines fails, over 300
-// is listed as a warning. Source: .ts .mts .mjs .js .cc .cu .h .cuh .py .sh (fixtures excluded).
+// Checks the file-size rule (docs/design.md section 10) on every tracked source file: over 500
+// lines fails, over 300 is listed as a warning. Source: .ts .mts .mjs .js .cc .cu .h .cuh .py .sh
+// (fixtures excluded).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 

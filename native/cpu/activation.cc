@@ -1,6 +1,7 @@
 // CPU activations: ReLU, GELU (erf form), row-wise softmax and inverted dropout, forward and
 // backward, for float32, bfloat16 and float16 storage (arithmetic in float). The math (exp,
-// normal CDF, dropout hash) lives in shared/activation_math.h, which the CUDA backend compiles too.
+// normal CDF, dropout hash) lives in native/shared/activation_math.h, which the CUDA backend
+// will compile too.
 // References: torch.nn.ReLU, torch.nn.GELU(approximate='none'), torch.nn.Softmax(dim=-1),
 // torch.nn.Dropout (https://pytorch.org/docs/stable/nn.html).
 #include <cmath>

@@ -1,6 +1,6 @@
 // CPU fused multi-tensor optimizer steps: SGD (momentum, dampening, Nesterov, weight decay) and
 // AdamW, each updating every parameter tensor of the optimizer in one call with a per-tensor
-// learning rate (the base lr times the layer's eta) and weight decay. METHOD.md section 2.
+// learning rate (the base lr times the layer's eta) and weight decay. docs/method.md section 4.
 //
 // Numerics follow torch.optim.SGD / torch.optim.AdamW with foreach=False
 // (https://pytorch.org/docs/stable/optim.html) operation by operation in float32: Python scalars

@@ -1,4 +1,4 @@
-// CPU multi-tensor kernels of the paper's baselines (METHOD.md section 2): multi_axpby rescales
+// CPU multi-tensor kernels of the paper's baselines (docs/method.md section 5): multi_axpby rescales
 // gradients per tensor (SGD-NG / Adam-NG: g / max(||g||, eps); LARC: a * (g + wd * w)) and applies
 // LAMB's trust-ratio step; lamb_direction computes LAMB's Adam-style direction in place of the
 // gradient. One static OpenMP loop over the 65,536-element chunks of all tensors (multi_tensor.h).

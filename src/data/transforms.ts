@@ -1,6 +1,6 @@
 // Training-time augmentation of uint8 (B, C, H, W) batches on the host, before the copy to the
 // device: random crop with zero padding (torchvision RandomCrop(size, padding), fill 0) and
-// horizontal flip (RandomHorizontalFlip, p = 0.5): the CIFAR recipe of METHOD.md section 5.
+// horizontal flip (RandomHorizontalFlip, p = 0.5): the CIFAR recipe of docs/method.md section 8.
 // All randomness comes from the Generator passed in, drawn sample by sample in op order (crop:
 // top then left, each uniform over the valid offsets; flip: one draw), so a batch's augmentation
 // is a function of the generator's seed. Specs are strings: 'crop32-pad4,flip', 'flip', 'none'.

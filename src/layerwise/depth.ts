@@ -1,5 +1,5 @@
-// The depth-linear baselines of the paper's Figure 1 (METHOD.md section 2, "depth-increasing /
-// decreasing"): eta linear in a tensor's depth, i.e. its position 0..L-1 in namedParameters order,
+// The depth-linear baselines of the paper's Figure 1 (docs/method.md section 5, "increasing" /
+// "decreasing"): eta linear in a tensor's depth, i.e. its position 0..L-1 in namedParameters order,
 // from 0.1 to 1 ('increasing') or from 2 to 1 ('decreasing'), then normalized as the layer-wise
 // eta (eta.ts): eta_i *= sum_j m_j / sum_j (m_j * eta_j), so sum m_i eta_i / sum m_i = 1.
 // Entries have computeEta's shape so that they form an eta profile (profile.ts). No probe runs, so

@@ -1,4 +1,4 @@
-// From probed gradient magnitudes G_i to learning-rate multipliers eta_i (METHOD.md section 1):
+// From probed gradient magnitudes G_i to learning-rate multipliers eta_i (docs/method.md section 2.3):
 // eta_i = 1/sqrt(G_i), normalized so that sum_i m_i eta_i / sum_i m_i = 1 (m_i = numel).
 // Tensors whose G is zero or far below the rest (the attention key bias gets exactly zero
 // gradient) are degenerate: named, given eta = 1 (or frozen) and left out of the normalization.

@@ -1,5 +1,5 @@
-// Eta profiles as data (METHOD.md section 1): the model, T, batch size, seed, data source and per
-// tensor name, numel, G and eta; saved as JSON next to a run and reusable by a later run.
+// Eta profiles as data (docs/method.md section 2.5): the model, T, batch size, seed, data source
+// and per tensor name, numel, G and eta; saved as JSON next to a run and reusable by a later run.
 // compareProfiles gives the paper's Table 3 measure (max and mean deviation of eta, in %).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ArgumentError, FileFormatError } from '../errors';

@@ -51,7 +51,7 @@ export function defaultBiasInit_(bias: Tensor, weightShape: readonly number[], g
   return uniform_(bias, -bound, bound, gen);
 }
 
-/** Fan-out convention of the paper init (METHOD.md section 1). */
+/** Fan-out convention of the paper init (docs/method.md sections 2.1 and 3). */
 export type FanOutMode = 'pytorch' | 'grouped';
 
 export interface PaperInitOptions {

@@ -1,6 +1,6 @@
 // Parameter: a leaf tensor that requires a gradient and outlives every scope. Each parameter
-// declares its role, which the paper's initialization and the layer-wise tools use (METHOD.md
-// section 1) instead of guessing from names.
+// declares its role, which the paper's initialization and the layer-wise tools use (docs/method.md
+// sections 2.1 and 3) instead of guessing from names.
 import type { Device } from '../device';
 import { keep } from '../memory';
 import { Tensor } from '../tensor';

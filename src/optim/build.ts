@@ -1,5 +1,5 @@
 // The one optimizer factory of the training loop and the CLI: --lr-mode and --optimizer to an
-// Optimizer (METHOD.md section 2), so schedules' apply(opt, step), zeroGrad, stateDict /
+// Optimizer (docs/method.md sections 4 and 5), so schedules' apply(opt, step), zeroGrad, stateDict /
 // loadStateDict and checkpoints work the same for every mode:
 //   layerwise             SGD | AdamW with eta from the probe or a saved profile (required)
 //   single                SGD | AdamW, eta_i = 1

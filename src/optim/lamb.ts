@@ -1,4 +1,4 @@
-// LAMB (You et al. 2020, "Large Batch Optimization for Deep Learning"), as METHOD.md section 2:
+// LAMB (You et al. 2020, "Large Batch Optimization for Deep Learning"), as docs/method.md section 5.2:
 //   m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g^2;  m_hat = m/(1-b1^t);  v_hat = v/(1-b2^t)
 //   r = m_hat / (sqrt(v_hat) + eps) + wd_i * w
 //   w -= lr_i * (||w|| / ||r||) * r,   the ratio being 1 when either norm is 0

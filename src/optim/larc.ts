@@ -1,5 +1,5 @@
-// LARC, as NVIDIA apex's apex/parallel/LARC.py wrapped around torch.optim.SGD and METHOD.md
-// section 2 (the paper's baseline: lr 0.2, trust 0.001, clip). For each conv/linear weight
+// LARC, as NVIDIA apex's apex/parallel/LARC.py wrapped around torch.optim.SGD and docs/method.md
+// section 5.1 (the paper's baseline: lr 0.2, trust 0.001, clip). For each conv/linear weight
 // (Parameter.role 'weight') with ||w|| > 0 and ||g|| > 0:
 //   a = trust * ||w|| / (||g|| + wd * ||w|| + eps);  clip: a = min(a / lr_i, 1)
 //   g = (g + wd * w) * a

@@ -1,7 +1,7 @@
-// Normalized-gradient baselines (METHOD.md section 2, "SGD-NG / Adam-NG"): every tensor's gradient
-// is replaced by g_i / max(||g_i||_2, eps), then SGD with momentum (SGDNG) or AdamW (AdamNG) steps
-// as usual, eta and weight decay included. Per step: one multi_reduce_sum_squares for the norms,
-// one host read, one multi_axpby for the rescale, then the fused SGD / AdamW step.
+// Normalized-gradient baselines (docs/method.md section 5, "sgd-ng" / "adam-ng"): every tensor's
+// gradient is replaced by g_i / max(||g_i||_2, eps), then SGD with momentum (SGDNG) or AdamW
+// (AdamNG) steps as usual, eta and weight decay included. Per step: one multi_reduce_sum_squares
+// for the norms, one host read, one multi_axpby for the rescale, then the fused SGD / AdamW step.
 // The rescale is in place (as apex's LARC rescales p.grad): after step() the gradients hold the
 // normalized ones. tensorNorms is shared with LARC and LAMB.
 import type { Device } from '../device';

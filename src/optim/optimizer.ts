@@ -102,7 +102,7 @@ export abstract class Optimizer {
    * PyTorch's state_dict(): per-parameter state keyed by index (over the groups in order, then
    * each group's parameters) and each group's hyperparameters. The state tensors are the live
    * buffers, not copies (as PyTorch); the dict is a snapshot only until the next step(). eta is
-   * not part of it: it is fixed for a run and saved with the eta profile (METHOD.md section 1).
+   * not part of it: it is fixed for a run and saved with the eta profile (docs/method.md section 2.4).
    */
   stateDict(): OptimizerStateDict {
     const state = new Map<number, ParamState>();

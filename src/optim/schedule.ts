@@ -1,4 +1,4 @@
-// Learning-rate schedules (METHOD.md section 3): linear warmup then cosine, step decay, constant.
+// Learning-rate schedules (docs/method.md section 6): linear warmup then cosine, step decay, constant.
 // A schedule is a pure function from the 0-based index of the optimizer step about to be taken to
 // the lr of that step, plus apply(optimizer, step), which sets every group's
 // lr = group.initialLr * schedule(step) / baseLr, so groups keep their lr ratios; the layer-wise
@@ -15,7 +15,7 @@
 //     t >= T-1:     lr = minLr, held afterwards (baseLr when W = T: the warmup ends on the last step)
 //   Warmup convention: the ramp from 0 has its W points at base/W, 2 base/W, ..., base, so the
 //   first step already learns (lr 0 would waste it), the peak is step W-1, and the cosine reaches
-//   minLr exactly on the last step T-1 (METHOD.md: "to 0 at the last step"). In PyTorch this is
+//   minLr exactly on the last step T-1 (docs/method.md section 6). In PyTorch this is
 //   SequentialLR([LinearLR(start_factor=1/W, end_factor=1, total_iters=W-1),
 //   CosineAnnealingLR(T_max=T-W, eta_min=minLr)], milestones=[W-1]); W = 0 and W = 1 both mean no
 //   warmup. (timm's CosineLRScheduler and Hugging Face's cosine-with-warmup use lr = baseLr*t/W, so

@@ -1,7 +1,7 @@
 // The eta chart in the style of the paper's Figures 4 and 5: eta per parameter tensor in model
 // order on a log10 y axis, one bar per tensor colored by its kind, tensor names as rotated x tick
-// labels (thinned to at most 40 above 40 tensors), and a horizontal line at eta = 1 (METHOD.md
-// section 1: the parameter-weighted mean of eta is 1). Bars start at eta = 1, so a bar going up is
+// labels (thinned to at most 40 above 40 tensors), and a horizontal line at eta = 1 (docs/method.md
+// section 2.3: the parameter-weighted mean of eta is 1). Bars start at eta = 1, so a bar going up is
 // a tensor trained faster than the base learning rate and one going down, slower.
 import {
   ellipsize, el, escapeXml, fmt, formatLogTick, formatNumber, logTicks, scale, svgOpen, text, textWidth,

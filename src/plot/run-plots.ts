@@ -1,5 +1,5 @@
 // Loss and accuracy charts of a training run, or of several runs overlaid, read from the records
-// of a run's metrics.jsonl (DESIGN.md "The training run"):
+// of a run's metrics.jsonl (docs/design.md section 6, "The training run"):
 //   {"kind":"step","step":N,"epoch":E,"loss":L,"lr":LR}
 //   {"kind":"epoch","epoch":E,"step":N,"train_loss":..,"test_loss":..,"test_top1":..,"test_top5":..}
 // Losses are drawn against the step, accuracies against the epoch, both as recorded (accuracy is

@@ -1,6 +1,7 @@
-// Small helpers shared by the SVG charts (DESIGN.md: plot/): XML escaping, "nice" axis ticks for
-// linear and log10 scales, number formatting for tick labels and values, a default palette, and
-// an element builder. The charts are plain SVG strings so the project needs no plotting library.
+// Small helpers shared by the SVG charts (docs/design.md section 2): XML escaping, "nice" axis
+// ticks for linear and log10 scales, number formatting for tick labels and values, a default
+// palette, and an element builder. The charts are plain SVG strings so the project needs no
+// plotting library.
 
 /** Matplotlib's / D3's category10: ten colors that stay distinguishable on white. */
 export const PALETTE: readonly string[] = [

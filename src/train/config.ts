@@ -44,7 +44,7 @@ export interface TrainConfig {
   gamma: number;
   minLr: number;
   lrMode: LrMode;
-  /** Initialization: the paper's (METHOD.md section 1) or PyTorch's defaults. */
+  /** Initialization: the paper's (docs/method.md section 2.1) or PyTorch's defaults. */
   init: 'paper' | 'pytorch';
   fanOut: 'pytorch' | 'grouped';
   initWeights: string | null;

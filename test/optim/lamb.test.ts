@@ -1,4 +1,4 @@
-// LAMB (src/optim/lamb.ts) against METHOD.md's formula in float64 torch (fixture from
+// LAMB (src/optim/lamb.ts) against docs/method.md section 5.2's formula in float64 torch (fixture from
 // scripts/fixtures/gen-baseline-fixtures.py): weights after each of 5 steps with lr_i = eta_i * lr
 // as groups or through setEta, the final exp_avg / exp_avg_sq / step, state-dict round trips
 // bit-identical to a continuous run, the trust ratio by hand, and loadStateDict's validation.

@@ -1,7 +1,7 @@
-// SGD-NG and Adam-NG (src/optim/ng.ts) against METHOD.md's formulas in float64 torch (fixtures from
-// scripts/fixtures/gen-baseline-fixtures.py): weights after each of 5 steps with lr_i = eta_i * lr
-// as groups or through setEta, the final state, a state-dict round trip bit-identical to a
-// continuous run, the in-place normalization itself, and the option checks.
+// SGD-NG and Adam-NG (src/optim/ng.ts) against docs/method.md section 5's formulas in float64
+// torch (fixtures from scripts/fixtures/gen-baseline-fixtures.py): weights after each of 5 steps
+// with lr_i = eta_i * lr as groups or through setEta, the final state, a state-dict round trip
+// bit-identical to a continuous run, the in-place normalization itself, and the option checks.
 import { describe, expect, it } from 'vitest';
 import { StateDictError } from '../../src/errors';
 import { Parameter } from '../../src/nn/parameter';

@@ -1,4 +1,4 @@
-// References for native/cpu/optim.cc (METHOD.md section 2; torch.optim.SGD and torch.optim.AdamW,
+// References for native/cpu/optim.cc (docs/method.md section 4; torch.optim.SGD and torch.optim.AdamW,
 // https://pytorch.org/docs/stable/optim.html), on lists of tensors with per-tensor lr and weight
 // decay. Two kinds:
 //   * sgdStep / adamwStep: the update rules in float64 (the mathematical definition);

@@ -371,7 +371,7 @@ Status multi_reduce_sum_squares(Context& ctx,
                                 const double* host_scales,   // (num_tensors)
                                 int64_t num_tensors);
 
-// ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, METHOD.md section 2)
+// ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, docs/method.md section 4)
 // For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t].
 // g = grad + wd_t * w; momentum: b = g on the first step, else b = momentum*b + (1-dampening)*g;
 // nesterov: g = g + momentum * b, else g = b; w -= lr_t * g.
