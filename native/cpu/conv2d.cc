@@ -13,6 +13,9 @@
 // Everything else (float16, LAYERWISE_CONV=im2col, a build without oneDNN, a combination oneDNN
 // rejects) is staged (stage.h): inputs converted to float32 NCHW scratch, the float32 NCHW
 // convolution run, the output rounded back to its dtype and format.
+// Measured (cnn3's three convolutions at batch 128 on 32x32 inputs, forward + both backward
+// passes, one thread, AVX512_BF16 CPU, best of 8): float32 NCHW 84 ms, bfloat16 NCHW on oneDNN
+// 47 ms, bfloat16 NHWC on oneDNN 33 ms, bfloat16 staged through float32 im2col 133 ms.
 #include <cstdlib>
 #include <cstring>
 #include <new>
