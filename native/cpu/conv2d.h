@@ -28,20 +28,21 @@ struct ConvShape {
   std::string describe() const;
 };
 
-// im2col path (conv2d_im2col.cc). Outputs are overwritten.
+// The three passes; each has one output and two inputs, in the order of its kernel's arguments:
+//   forward (y; x, w), backward input (dx; dy, w), backward weight (dw; dy, x).
+enum class ConvPass { kForward, kBackwardInput, kBackwardWeight };
+
+// im2col path (conv2d_im2col.cc), float32 NCHW only. Outputs are overwritten.
 Status conv2d_im2col_forward(const ConvShape& s, float* y, const float* x, const float* w);
 Status conv2d_im2col_backward_input(const ConvShape& s, float* dx, const float* dy, const float* w);
 Status conv2d_im2col_backward_weight(const ConvShape& s, float* dw, const float* dy, const float* x);
 
 #ifdef LAYERWISE_HAVE_DNNL
-// oneDNN path (conv2d_dnnl.cc). *unsupported is set when oneDNN has no implementation for the
-// shape (the caller then falls back to im2col); any other oneDNN failure is returned as a Status.
-Status conv2d_dnnl_forward(const ConvShape& s, float* y, const float* x, const float* w,
-                           bool* unsupported);
-Status conv2d_dnnl_backward_input(const ConvShape& s, float* dx, const float* dy, const float* w,
-                                  bool* unsupported);
-Status conv2d_dnnl_backward_weight(const ConvShape& s, float* dw, const float* dy, const float* x,
-                                   bool* unsupported);
+// oneDNN path (conv2d_dnnl.cc) for one pass in float32 or bfloat16, NCHW or (channels_last) NHWC
+// activations. *unsupported is set when oneDNN has no implementation for the combination (the
+// caller then falls back); any other oneDNN failure is returned as a Status naming op and shape.
+Status conv2d_dnnl(ConvPass pass, const char* op, const ConvShape& s, DType dtype, bool channels_last,
+                   void* out, const void* in0, const void* in1, bool* unsupported);
 #endif
 
 }  // namespace layerwise::cpu

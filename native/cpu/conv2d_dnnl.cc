@@ -2,7 +2,10 @@
 // (pass, shape), created on first use and kept in a small least-recently-used cache, so a
 // training step reuses the same primitives every iteration.
 //
-// Layouts: our tensors are plain NCHW / OIHW. oneDNN's fastest kernels want blocked layouts
+// Types: float32 and bfloat16 (oneDNN's bf16 kernels accumulate in float32; AVX512_BF16 where
+// the CPU has it). Layouts: our tensors are plain NCHW or, with channels_last, NHWC; weights OIHW.
+// For NHWC the primitive is created on nhwc activations directly (oneDNN has kernels for it, as
+// PyTorch's channels_last path uses) and only the weights take format `any`. For NCHW: oneDNN's fastest kernels want blocked layouts
 // (nChw16c, OIhw16i16o); primitives are created with format `any` and, where the layout oneDNN
 // picks differs from ours, a cached reorder converts through a workspace buffer (inputs before,
 // outputs after the convolution). See the oneDNN developer guide, "Convolution" and "Memory
@@ -31,24 +34,26 @@ namespace {
 using dnnl::memory;
 using tag = memory::format_tag;
 
-enum class Pass { kForward, kBackwardInput, kBackwardWeight };
+using Pass = ConvPass;
 
 // The three tensors of every pass, by role: 0 = (diff_)src, 1 = (diff_)weights, 2 = (diff_)dst.
 constexpr int kRoles = 3;
 
 struct Key {
   Pass pass;
+  DType dtype;
+  bool channels_last;
   int64_t dims[17];  // the shape, then the thread count the primitive was created for
   bool operator==(const Key& o) const {
-    if (pass != o.pass) return false;
+    if (pass != o.pass || dtype != o.dtype || channels_last != o.channels_last) return false;
     for (int i = 0; i < 17; i++)
       if (dims[i] != o.dims[i]) return false;
     return true;
   }
 };
 
-Key make_key(Pass pass, const ConvShape& s) {
-  return Key{pass, {s.batch, s.in_channels, s.in_h, s.in_w, s.out_channels, s.kernel_h, s.kernel_w,
+Key make_key(Pass pass, DType dtype, bool channels_last, const ConvShape& s) {
+  return Key{pass, dtype, channels_last, {s.batch, s.in_channels, s.in_h, s.in_w, s.out_channels, s.kernel_h, s.kernel_w,
                     s.out_h, s.out_w, s.stride_h, s.stride_w, s.pad_h, s.pad_w, s.dilation_h,
                     s.dilation_w, s.groups, omp_get_max_threads()}};
 }
@@ -102,7 +107,7 @@ memory::dims dnnl_dims(std::initializer_list<int64_t> values) {
 
 // Builds the primitive and its reorders for one pass and shape; returns false when oneDNN has no
 // implementation for it.
-bool create_entry(State& st, Pass pass, const ConvShape& s, Entry& e) {
+bool create_entry(State& st, Pass pass, DType dtype, bool channels_last, const ConvShape& s, Entry& e) {
   const bool grouped = s.groups > 1;
   const memory::dims src = dnnl_dims({s.batch, s.in_channels, s.in_h, s.in_w});
   const memory::dims dst = dnnl_dims({s.batch, s.out_channels, s.out_h, s.out_w});
@@ -115,11 +120,13 @@ bool create_entry(State& st, Pass pass, const ConvShape& s, Entry& e) {
   // rows or columns of the input may be unused, as in PyTorch).
   const memory::dims pad_r = dnnl_dims({(s.out_h - 1) * s.stride_h + (s.kernel_h - 1) * s.dilation_h + 1 - s.in_h - s.pad_h,
                                         (s.out_w - 1) * s.stride_w + (s.kernel_w - 1) * s.dilation_w + 1 - s.in_w - s.pad_w});
-  auto f32 = memory::data_type::f32;
-  e.user[0] = memory::desc(src, f32, tag::nchw);
-  e.user[1] = memory::desc(wei, f32, grouped ? tag::goihw : tag::oihw);
-  e.user[2] = memory::desc(dst, f32, tag::nchw);
-  const memory::desc any_src(src, f32, tag::any), any_wei(wei, f32, tag::any), any_dst(dst, f32, tag::any);
+  const auto dt = dtype == DType::kBF16 ? memory::data_type::bf16 : memory::data_type::f32;
+  const tag act = channels_last ? tag::nhwc : tag::nchw;
+  e.user[0] = memory::desc(src, dt, act);
+  e.user[1] = memory::desc(wei, dt, grouped ? tag::goihw : tag::oihw);
+  e.user[2] = memory::desc(dst, dt, act);
+  const tag act_inner = channels_last ? tag::nhwc : tag::any;
+  const memory::desc any_src(src, dt, act_inner), any_wei(wei, dt, tag::any), any_dst(dst, dt, act_inner);
   const auto algo = dnnl::algorithm::convolution_direct;
 
   dnnl::convolution_forward::desc fwd_desc(dnnl::prop_kind::forward_training, algo, any_src, any_wei,
@@ -165,8 +172,8 @@ bool create_entry(State& st, Pass pass, const ConvShape& s, Entry& e) {
 
 // The cached entry for (pass, shape), created if needed (evicting the least recently used one);
 // nullptr when oneDNN cannot run the shape.
-Entry* lookup(State& st, Pass pass, const ConvShape& s) {
-  const Key key = make_key(pass, s);
+Entry* lookup(State& st, Pass pass, DType dtype, bool channels_last, const ConvShape& s) {
+  const Key key = make_key(pass, dtype, channels_last, s);
   st.clock++;
   for (Entry& e : st.cache)
     if (e.key == key) {
@@ -177,7 +184,7 @@ Entry* lookup(State& st, Pass pass, const ConvShape& s) {
   fresh.key = key;
   fresh.last_use = st.clock;
   try {
-    if (!create_entry(st, pass, s, fresh)) return nullptr;
+    if (!create_entry(st, pass, dtype, channels_last, s, fresh)) return nullptr;
   } catch (const dnnl::error& err) {
     // A shape oneDNN rejects or lacks a kernel for runs on im2col; other failures are errors.
     if (err.status == dnnl_unimplemented || err.status == dnnl_invalid_arguments) return nullptr;
@@ -195,12 +202,13 @@ Entry* lookup(State& st, Pass pass, const ConvShape& s) {
 }
 
 // Runs one pass on the user's buffers (ptr[role]).
-Status run(Pass pass, const char* op, const ConvShape& s, void* const ptr[kRoles], bool* unsupported) {
+Status run(Pass pass, const char* op, const ConvShape& s, DType dtype, bool channels_last,
+           void* const ptr[kRoles], bool* unsupported) {
   *unsupported = false;
   try {
     State& st = state();
     std::lock_guard<std::mutex> lock(st.mutex);
-    Entry* e = lookup(st, pass, s);
+    Entry* e = lookup(st, pass, dtype, channels_last, s);
     if (e == nullptr) {
       *unsupported = true;
       return Status::Ok();
@@ -225,7 +233,8 @@ Status run(Pass pass, const char* op, const ConvShape& s, void* const ptr[kRoles
   } catch (const dnnl::error& err) {
     return Status::Error(StatusCode::kBackendError, op,
                          std::string("oneDNN: ") + err.what() + " (status " + std::to_string(err.status) +
-                             "; " + s.describe() + ")");
+                             "; " + dtype_name(dtype) + (channels_last ? " NHWC, " : " NCHW, ") +
+                             s.describe() + ")");
   } catch (const std::bad_alloc&) {
     return Status::Error(StatusCode::kOutOfMemory, op, "out of memory in oneDNN (" + s.describe() + ")");
   } catch (const std::exception& err) {
@@ -235,22 +244,30 @@ Status run(Pass pass, const char* op, const ConvShape& s, void* const ptr[kRoles
 
 }  // namespace
 
-Status conv2d_dnnl_forward(const ConvShape& s, float* y, const float* x, const float* w,
-                           bool* unsupported) {
-  void* const ptr[kRoles] = {const_cast<float*>(x), const_cast<float*>(w), y};
-  return run(Pass::kForward, "conv2d_forward", s, ptr, unsupported);
-}
-
-Status conv2d_dnnl_backward_input(const ConvShape& s, float* dx, const float* dy, const float* w,
-                                  bool* unsupported) {
-  void* const ptr[kRoles] = {dx, const_cast<float*>(w), const_cast<float*>(dy)};
-  return run(Pass::kBackwardInput, "conv2d_backward_input", s, ptr, unsupported);
-}
-
-Status conv2d_dnnl_backward_weight(const ConvShape& s, float* dw, const float* dy, const float* x,
-                                   bool* unsupported) {
-  void* const ptr[kRoles] = {const_cast<float*>(x), dw, const_cast<float*>(dy)};
-  return run(Pass::kBackwardWeight, "conv2d_backward_weight", s, ptr, unsupported);
+Status conv2d_dnnl(ConvPass pass, const char* op, const ConvShape& s, DType dtype, bool channels_last,
+                   void* out, const void* in0, const void* in1, bool* unsupported) {
+  if (dtype != DType::kF32 && dtype != DType::kBF16) {
+    *unsupported = true;
+    return Status::Ok();
+  }
+  void* a = const_cast<void*>(in0);
+  void* b = const_cast<void*>(in1);
+  // ptr[role]: 0 = (diff_)src, 1 = (diff_)weights, 2 = (diff_)dst.
+  switch (pass) {
+    case Pass::kForward: {  // (y; x, w)
+      void* const ptr[kRoles] = {a, b, out};
+      return run(pass, op, s, dtype, channels_last, ptr, unsupported);
+    }
+    case Pass::kBackwardInput: {  // (dx; dy, w)
+      void* const ptr[kRoles] = {out, b, a};
+      return run(pass, op, s, dtype, channels_last, ptr, unsupported);
+    }
+    case Pass::kBackwardWeight: {  // (dw; dy, x)
+      void* const ptr[kRoles] = {b, out, a};
+      return run(pass, op, s, dtype, channels_last, ptr, unsupported);
+    }
+  }
+  return Status::Invalid(op, "unknown pass");
 }
 
 }  // namespace layerwise::cpu

@@ -88,7 +88,7 @@ export const CPU_WORKLOADS: Workload[] = [
       const b = randomTensor([1024, 1024], gen);
       const c = Tensor.empty([1024, 1024]);
       return {
-        step: () => addon.kernels.matmul_batched(c.buffer, a.buffer, b.buffer, 1, 1024, 1024, 1024, false, false, 1, 0, 0, 0, 0),
+        step: () => addon.kernels.matmul_batched(c.buffer, a.buffer, b.buffer, 'float32', 1, 1024, 1024, 1024, false, false, 1, 0, 0, 0, 0),
         dispose: () => [a, b, c].forEach((t) => t.dispose()),
       };
     },

@@ -58,13 +58,13 @@ function runAll(s: Shape, seed: number, tol: { atol: number; rtol: number }): vo
   const dy = rand(n.y, seed + 2);
   const args = ref.conv2dArgs(s);
   const y = empty(n.y);
-  conv('conv2d_forward')(y, f32(x), f32(w), ...args);
+  conv('conv2d_forward')(y, f32(x), f32(w), 'float32', ...args, false);
   expectClose(readF32(y, n.y), ref.conv2dForward(x, w, s), tol, 'forward');
   const dx = empty(n.x);
-  conv('conv2d_backward_input')(dx, f32(dy), f32(w), ...args);
+  conv('conv2d_backward_input')(dx, f32(dy), f32(w), 'float32', ...args, false);
   expectClose(readF32(dx, n.x), ref.conv2dBackwardInput(dy, w, s), tol, 'backward_input');
   const dw = empty(n.w);
-  conv('conv2d_backward_weight')(dw, f32(dy), f32(x), ...args);
+  conv('conv2d_backward_weight')(dw, f32(dy), f32(x), 'float32', ...args, false);
   expectClose(readF32(dw, n.w), ref.conv2dBackwardWeight(dy, x, s), tol, 'backward_weight');
 }
 
@@ -74,7 +74,7 @@ function haveDnnl(): boolean {
   process.env.LAYERWISE_CONV = 'dnnl';
   try {
     const s = ref.conv2dShape({ batch: 1, inChannels: 1, inH: 1, inW: 1, outChannels: 1, kernel: [1, 1] });
-    conv('conv2d_forward')(empty(1), f32([1]), f32([1]), ...ref.conv2dArgs(s));
+    conv('conv2d_forward')(empty(1), f32([1]), f32([1]), 'float32', ...ref.conv2dArgs(s), false);
     return true;
   } catch (e) {
     if ((e as NativeError).code === 'ERR_NATIVE_NOT_IMPLEMENTED') return false;
@@ -132,7 +132,7 @@ describe('conv2d argument errors', () => {
   const s = ref.conv2dShape({ batch: 2, inChannels: 4, inH: 5, inW: 5, outChannels: 6, kernel: [3, 3], pad: [1, 1] });
   const n = ref.conv2dSizes(s);
   const call = (op: ConvOp, out: unknown, shape: Shape) =>
-    conv(op)(out, f32(new Float32Array(1000)), f32(new Float32Array(1000)), ...ref.conv2dArgs(shape));
+    conv(op)(out, f32(new Float32Array(1000)), f32(new Float32Array(1000)), 'float32', ...ref.conv2dArgs(shape), false);
   const nativeError = (fn: () => void): NativeError => {
     try {
       fn();

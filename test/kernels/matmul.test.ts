@@ -19,7 +19,7 @@ function check(p: MatmulArgs, seed: number, tol = { atol: 1e-5, rtol: 1e-5 }): v
   const b = rand(sizes.b, seed + 1);
   const c0 = p.beta === 0 ? new Float32Array(sizes.c).fill(NaN) : rand(sizes.c, seed + 2);
   const c = f32(c0);
-  kernels.matmul_batched(c, f32(a), f32(b), p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta,
+  kernels.matmul_batched(c, f32(a), f32(b), 'float32', p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta,
     p.strideA, p.strideB, p.strideC);
   expectClose(readF32(c, sizes.c), matmulBatched(c0, a, b, p), tol);
 }
@@ -61,7 +61,7 @@ describe('matmul_batched', () => {
     check(args(2, 0, 4, 3, { beta: 1 }), 13, { atol: 0, rtol: 0 });
     check(args(2, 3, 0, 3, { beta: 1 }), 14, { atol: 0, rtol: 0 });
     const c = f32([1, 2, 3]);
-    kernels.matmul_batched(c, f32([1]), f32([1]), 0, 1, 1, 1, false, false, 1, 0, 1, 1, 1);
+    kernels.matmul_batched(c, f32([1]), f32([1]), 'float32', 0, 1, 1, 1, false, false, 1, 0, 1, 1, 1);
     expect(Array.from(readF32(c, 3))).toEqual([1, 2, 3]);
   });
 
@@ -71,7 +71,7 @@ describe('matmul_batched', () => {
     const small = empty(5);
     let err: unknown;
     try {
-      kernels.matmul_batched(small, a, b, 1, 3, 2, 4, false, false, 1, 0, 12, 8, 6);
+      kernels.matmul_batched(small, a, b, 'float32', 1, 3, 2, 4, false, false, 1, 0, 12, 8, 6);
     } catch (e) {
       err = e;
     }
@@ -80,10 +80,10 @@ describe('matmul_batched', () => {
     expect((err as NativeError).message).toContain('matmul_batched');
 
     const c = empty(12);
-    expect(() => kernels.matmul_batched(c, a, b, 2, 2, 2, 2, false, false, 1, 0, 4, 4, 3)).toThrow(
+    expect(() => kernels.matmul_batched(c, a, b, 'float32', 2, 2, 2, 2, false, false, 1, 0, 4, 4, 3)).toThrow(
       expect.objectContaining({ op: 'matmul_batched', code: 'ERR_NATIVE_INVALID_ARGUMENT', message: expect.stringMatching(/stride_c/) }),
     );
-    expect(() => kernels.matmul_batched(c, a, b, 1, -1, 2, 2, false, false, 1, 0, 4, 4, 4)).toThrow(
+    expect(() => kernels.matmul_batched(c, a, b, 'float32', 1, -1, 2, 2, false, false, 1, 0, 4, 4, 4)).toThrow(
       expect.objectContaining({ op: 'matmul_batched' }),
     );
   });

@@ -86,12 +86,12 @@ describe('errors name the op and the shapes', () => {
     expect(e2.code).toBe('ERR_INVALID_ARGUMENT');
     const e3 = thrown(() => (kernels.relu_forward as unknown as (...a: unknown[]) => void)(small, 3));
     expect(e3.message).toContain('expected 4 arguments');
-    const e5 = thrown(() => kernels.conv2d_forward(small, small, small, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0));
+    const e5 = thrown(() => kernels.conv2d_forward(small, small, small, 'float32', 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, false));
     expect(e5.code).toBe('ERR_INVALID_ARGUMENT');
     expect(e5.message).toBe('conv2d_forward: groups must be positive, got 0');
     const e6 = thrown(() => kernels.relu_forward(small, small, 'float32', 2 ** 52));
     expect(e6.code).toBe('ERR_SHAPE');
-    const e7 = thrown(() => kernels.conv2d_forward(small, small, small, 2 ** 40, 1, 1, 1, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+    const e7 = thrown(() => kernels.conv2d_forward(small, small, small, 'float32', 2 ** 40, 1, 1, 1, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, false));
     expect(e7.message).toContain('overflows');
     small.free();
     const e4 = thrown(() => kernels.relu_forward(small, small, 'float32', 1));

@@ -9,26 +9,27 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_matmul_batched(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "matmul_batched", 14);
+  ArgReader args(info, "matmul_batched", 15);
   BufferArg buf_c = args.buffer(0, "c");
   BufferArg buf_a = args.buffer(1, "a");
   BufferArg buf_b = args.buffer(2, "b");
-  int64_t batch = args.integer(3, "batch");
-  int64_t m = args.integer(4, "m");
-  int64_t n = args.integer(5, "n");
-  int64_t k = args.integer(6, "k");
-  bool trans_a = args.boolean(7, "trans_a");
-  bool trans_b = args.boolean(8, "trans_b");
-  float alpha = static_cast<float>(args.number(9, "alpha"));
-  float beta = static_cast<float>(args.number(10, "beta"));
-  int64_t stride_a = args.integer(11, "stride_a");
-  int64_t stride_b = args.integer(12, "stride_b");
-  int64_t stride_c = args.integer(13, "stride_c");
-  args.require_elements(buf_c, 4, {static_cast<int64_t>((batch - 1) * stride_c + m * n)}, "((batch - 1) * stride_c + m * n)");
-  args.require_elements(buf_a, 4, {static_cast<int64_t>((batch - 1) * stride_a + m * k)}, "((batch - 1) * stride_a + m * k)");
-  args.require_elements(buf_b, 4, {static_cast<int64_t>((batch - 1) * stride_b + k * n)}, "((batch - 1) * stride_b + k * n)");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t batch = args.integer(4, "batch");
+  int64_t m = args.integer(5, "m");
+  int64_t n = args.integer(6, "n");
+  int64_t k = args.integer(7, "k");
+  bool trans_a = args.boolean(8, "trans_a");
+  bool trans_b = args.boolean(9, "trans_b");
+  float alpha = static_cast<float>(args.number(10, "alpha"));
+  float beta = static_cast<float>(args.number(11, "beta"));
+  int64_t stride_a = args.integer(12, "stride_a");
+  int64_t stride_b = args.integer(13, "stride_b");
+  int64_t stride_c = args.integer(14, "stride_c");
+  args.require_elements(buf_c, dtype_size(dtype), {static_cast<int64_t>((batch - 1) * stride_c + m * n)}, "((batch - 1) * stride_c + m * n)");
+  args.require_elements(buf_a, dtype_size(dtype), {static_cast<int64_t>((batch - 1) * stride_a + m * k)}, "((batch - 1) * stride_a + m * k)");
+  args.require_elements(buf_b, dtype_size(dtype), {static_cast<int64_t>((batch - 1) * stride_b + k * n)}, "((batch - 1) * stride_b + k * n)");
   Backend& be = args.backend({&buf_c, &buf_a, &buf_b}, {});
-  args.check(be.table->matmul_batched(be.ctx, static_cast<float*>(buf_c.ptr), static_cast<const float*>(buf_a.ptr), static_cast<const float*>(buf_b.ptr), batch, m, n, k, trans_a, trans_b, alpha, beta, stride_a, stride_b, stride_c));
+  args.check(be.table->matmul_batched(be.ctx, static_cast<void*>(buf_c.ptr), static_cast<const void*>(buf_a.ptr), static_cast<const void*>(buf_b.ptr), dtype, batch, m, n, k, trans_a, trans_b, alpha, beta, stride_a, stride_b, stride_c));
   return info.Env().Undefined();
 }
 

@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "34b83a32f6191eb8";
+constexpr const char* kContractHash = "fdd0d186a0285f38";
 
 struct KernelTable {
   int32_t abi_version;
@@ -27,10 +27,10 @@ struct KernelTable {
   Status (*copy_to_host)(void* ctx, void* host_dst, const uint8_t* src, int64_t bytes);
   Status (*permute)(void* ctx, void* y, const void* x, DType dtype, int64_t numel, int64_t ndim, const int64_t* host_shape, const int64_t* host_perm);
   Status (*normalize_u8)(void* ctx, void* y, const uint8_t* x, DType dtype, int64_t n, int64_t c, int64_t hw, bool x_channels_last, bool y_channels_last, const float* host_mean, const float* host_std);
-  Status (*matmul_batched)(void* ctx, float* c, const float* a, const float* b, int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b, int64_t stride_c);
-  Status (*conv2d_forward)(void* ctx, float* y, const float* x, const float* w, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups);
-  Status (*conv2d_backward_input)(void* ctx, float* dx, const float* dy, const float* w, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups);
-  Status (*conv2d_backward_weight)(void* ctx, float* dw, const float* dy, const float* x, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups);
+  Status (*matmul_batched)(void* ctx, void* c, const void* a, const void* b, DType dtype, int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+  Status (*conv2d_forward)(void* ctx, void* y, const void* x, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
+  Status (*conv2d_backward_input)(void* ctx, void* dx, const void* dy, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
+  Status (*conv2d_backward_weight)(void* ctx, void* dw, const void* dy, const void* x, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
   Status (*add_forward)(void* ctx, void* y, const void* a, const void* b, DType dtype, float alpha, float beta, int64_t n);
   Status (*mul_forward)(void* ctx, void* y, const void* a, const void* b, DType dtype, int64_t n);
   Status (*scale_forward)(void* ctx, void* y, const void* x, DType dtype, float alpha, int64_t n);

@@ -84,41 +84,46 @@ Status normalize_u8(Context& ctx,
 // ---- matmul.cc ----
 // c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] for i < batch, row-major; op(a) is (m, k),
 // op(b) is (k, n). stride_* are in elements between consecutive matrices; 0 broadcasts one matrix.
+// a, b and c share the dtype; products are accumulated in float32 and rounded once into c.
 Status matmul_batched(Context& ctx,
-                      float* c,        // ((batch - 1) * stride_c + m * n)
-                      const float* a,  // ((batch - 1) * stride_a + m * k)
-                      const float* b,  // ((batch - 1) * stride_b + k * n)
-                      int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a,
+                      void* c,        // ((batch - 1) * stride_c + m * n) [dtype]
+                      const void* a,  // ((batch - 1) * stride_a + m * k) [dtype]
+                      const void* b,  // ((batch - 1) * stride_b + k * n) [dtype]
+                      DType dtype, int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a,
                       bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b,
                       int64_t stride_c);
 
 // ---- conv2d.cc ---- (PyTorch Conv2d semantics: cross-correlation, zero padding, groups)
+// x, y, w, dx, dy and dw share the dtype; sums are accumulated in float32. With channels_last,
+// x / y / dx / dy are NHWC in memory (the shape comments give the logical NCHW sizes); the
+// weight is always (out_channels, in_channels / groups, kernel_h, kernel_w), row-major.
 Status conv2d_forward(Context& ctx,
-                      float* y,        // (batch, out_channels, out_h, out_w)
-                      const float* x,  // (batch, in_channels, in_h, in_w)
-                      const float* w,  // (out_channels, in_channels / groups, kernel_h, kernel_w)
-                      int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
+                      void* y,        // (batch, out_channels, out_h, out_w) [dtype]
+                      const void* x,  // (batch, in_channels, in_h, in_w) [dtype]
+                      const void* w,  // (out_channels, in_channels / groups, kernel_h, kernel_w) [dtype]
+                      DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
                       int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h,
                       int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
-                      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups);
+                      int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups,
+                      bool channels_last);
 Status conv2d_backward_input(Context& ctx,
-                             float* dx,        // (batch, in_channels, in_h, in_w)
-                             const float* dy,  // (batch, out_channels, out_h, out_w)
-                             const float* w,   // (out_channels, in_channels / groups, kernel_h, kernel_w)
-                             int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
-                             int64_t out_channels, int64_t kernel_h, int64_t kernel_w,
-                             int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w,
-                             int64_t pad_h, int64_t pad_w, int64_t dilation_h,
-                             int64_t dilation_w, int64_t groups);
+                             void* dx,        // (batch, in_channels, in_h, in_w) [dtype]
+                             const void* dy,  // (batch, out_channels, out_h, out_w) [dtype]
+                             const void* w,   // (out_channels, in_channels / groups, kernel_h, kernel_w) [dtype]
+                             DType dtype, int64_t batch, int64_t in_channels, int64_t in_h,
+                             int64_t in_w, int64_t out_channels, int64_t kernel_h,
+                             int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h,
+                             int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                             int64_t dilation_w, int64_t groups, bool channels_last);
 Status conv2d_backward_weight(Context& ctx,
-                              float* dw,        // (out_channels, in_channels / groups, kernel_h, kernel_w)
-                              const float* dy,  // (batch, out_channels, out_h, out_w)
-                              const float* x,   // (batch, in_channels, in_h, in_w)
-                              int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w,
-                              int64_t out_channels, int64_t kernel_h, int64_t kernel_w,
-                              int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w,
-                              int64_t pad_h, int64_t pad_w, int64_t dilation_h,
-                              int64_t dilation_w, int64_t groups);
+                              void* dw,        // (out_channels, in_channels / groups, kernel_h, kernel_w) [dtype]
+                              const void* dy,  // (batch, out_channels, out_h, out_w) [dtype]
+                              const void* x,   // (batch, in_channels, in_h, in_w) [dtype]
+                              DType dtype, int64_t batch, int64_t in_channels, int64_t in_h,
+                              int64_t in_w, int64_t out_channels, int64_t kernel_h,
+                              int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h,
+                              int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                              int64_t dilation_w, int64_t groups, bool channels_last);
 
 // ---- elementwise.cc ---- (y may alias an input in every kernel of this family; every tensor
 // argument has the kernel's dtype; arithmetic in float. Channel-broadcast kernels take the layout

@@ -1,9 +1,13 @@
 // 2-D convolution (native family: conv2d), PyTorch Conv2d semantics: stride, zero padding,
 // dilation, groups (depthwise when groups == channels). Bias is added per output channel.
+// Any float dtype (input, weight and bias must agree, except under autocast, which casts all three
+// to its dtype first: conv2d is on PyTorch's lower-precision list); the output and the input's
+// gradient keep the input's memory format (channelsLast = NHWC), the weight stays OIHW.
 import { ArgumentError, ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
+import { lowPrecisionOperands } from './lowprecision';
 
 export type IntPair = number | readonly [number, number];
 
@@ -25,9 +29,10 @@ export interface Conv2dOptions {
 /** torch.nn.functional.conv2d(x (N,C,H,W), weight (K, C/groups, R, S), bias (K)). */
 export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: Conv2dOptions = {}): Tensor {
   const op = 'conv2d';
-  requireFloat32(x, op, 'input');
-  requireFloat32(weight, op, 'weight');
+  ({ input: x, weight, bias } = lowPrecisionOperands(op, { input: x, weight, bias }));
   requireSameDevice(op, { input: x, weight, bias });
+  // The kernels read the weight as OIHW; a channelsLast weight is converted (its gradient back).
+  if (weight.memoryFormat !== 'contiguous') weight = weight.contiguous();
   const [sh, sw] = pair(options.stride ?? 1, 'stride', op, 1);
   const [ph, pw] = pair(options.padding ?? 0, 'padding', op, 0);
   const [dh, dw] = pair(options.dilation ?? 1, 'dilation', op, 1);
@@ -45,25 +50,29 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   const oh = Math.floor((h + 2 * ph - dh * (r - 1) - 1) / sh) + 1;
   const ow = Math.floor((w + 2 * pw - dw * (s - 1) - 1) / sw) + 1;
   if (oh < 1 || ow < 1) throw new ShapeError(`${op}: output would be empty (${oh}x${ow}) for ${describe()}, padding ${ph},${pw}`);
+  const dtype = x.dtype;
+  const channelsLast = x.memoryFormat === 'channelsLast';
   const dims = [n, c, h, w, k, r, s, oh, ow, sh, sw, ph, pw, dh, dw, groups] as const;
-  const y = Tensor.empty([n, k, oh, ow], { device: x.device });
-  kernels.conv2d_forward(y.buffer, x.bufferFor(op), weight.bufferFor(op), ...dims);
-  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor(op), 'float32', n, k, oh * ow);
+  // The per-channel bias layout (outer, channels, inner): NHWC is (N*H*W, C, 1), NCHW (N, C, H*W).
+  const biasLayout = channelsLast ? ([n * oh * ow, k, 1] as const) : ([n, k, oh * ow] as const);
+  const y = Tensor.empty([n, k, oh, ow], { dtype, device: x.device, memoryFormat: x.memoryFormat });
+  kernels.conv2d_forward(y.buffer, x.bufferFor(op), weight.bufferFor(op), dtype, ...dims, channelsLast);
+  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor(op), dtype, ...biasLayout);
   return record(y, op, [x, weight, bias], (g) => {
     let dx: Tensor | null = null;
     let dW: Tensor | null = null;
     let db: Tensor | null = null;
     if (x.requiresGrad) {
-      dx = Tensor.empty(x.shape, { device: x.device });
-      kernels.conv2d_backward_input(dx.buffer, g.buffer, weight.buffer, ...dims);
+      dx = Tensor.emptyLike(x);
+      kernels.conv2d_backward_input(dx.buffer, g.buffer, weight.buffer, dtype, ...dims, channelsLast);
     }
     if (weight.requiresGrad) {
-      dW = Tensor.empty(weight.shape, { device: weight.device });
-      kernels.conv2d_backward_weight(dW.buffer, g.buffer, x.buffer, ...dims);
+      dW = Tensor.emptyLike(weight);
+      kernels.conv2d_backward_weight(dW.buffer, g.buffer, x.buffer, dtype, ...dims, channelsLast);
     }
     if (bias !== null && bias.requiresGrad) {
-      db = Tensor.empty([k], { device: bias.device });
-      kernels.bias_add_backward(db.buffer, g.buffer, 'float32', n, k, oh * ow);
+      db = Tensor.emptyLike(bias);
+      kernels.bias_add_backward(db.buffer, g.buffer, dtype, ...biasLayout);
     }
     return [dx, dW, db];
   });

@@ -1,18 +1,25 @@
 // Matrix products (native family: matmul): matmul with batching and linear (x @ W^T + b), each
 // one native GEMM call per pass. Backward: dA = dC @ B^T, dB = A^T @ dC (summed over the batch
-// when B is shared).
+// when B is shared). Any float dtype, shared by the operands (under autocast they are cast to its
+// dtype first: matmul and linear are on PyTorch's lower-precision list); products accumulate in
+// float32. channelsLast operands are made contiguous first (the result is contiguous).
 import { ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, numelOf, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, numelOf, requireSameDevice, shapeToString } from '../../tensor';
 import { record } from '../tape';
+import { lowPrecisionOperands } from './lowprecision';
+
+function contiguous<T extends Tensor | null>(t: T): T {
+  return (t !== null && t.memoryFormat !== 'contiguous' ? t.contiguous() : t) as T;
+}
 
 /** C = op(A) @ op(B) for `batch` matrices; strides 0 broadcast. Allocates C. */
 function gemm(
   a: Tensor, b: Tensor, outShape: readonly number[], batch: number, m: number, n: number, k: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number,
 ): Tensor {
-  const c = Tensor.empty(outShape, { device: a.device });
-  kernels.matmul_batched(c.buffer, a.buffer, b.buffer, batch, m, n, k, transA, transB, 1, 0, strideA, strideB, m * n);
+  const c = Tensor.empty(outShape, { dtype: a.dtype, device: a.device });
+  kernels.matmul_batched(c.buffer, a.buffer, b.buffer, a.dtype, batch, m, n, k, transA, transB, 1, 0, strideA, strideB, m * n);
   return c;
 }
 
@@ -21,9 +28,10 @@ function gemm(
  * Result (..., m, n).
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  requireFloat32(a, 'matmul', 'a');
-  requireFloat32(b, 'matmul', 'b');
+  ({ a, b } = lowPrecisionOperands('matmul', { a, b }));
   requireSameDevice('matmul', { a, b });
+  a = contiguous(a);
+  b = contiguous(b);
   const bad = () => new ShapeError(`matmul: cannot multiply ${shapeToString(a.shape)} by ${shapeToString(b.shape)}`);
   if (a.ndim < 2 || b.ndim < 2) throw bad();
   const [m, k] = a.shape.slice(-2);
@@ -54,9 +62,9 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** torch.nn.functional.linear: x (..., in) @ weight (out, in)^T + bias (out). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
-  requireFloat32(x, 'linear', 'x');
-  requireFloat32(weight, 'linear', 'weight');
+  ({ x, weight, bias } = lowPrecisionOperands('linear', { x, weight, bias }));
   requireSameDevice('linear', { x, weight, bias });
+  x = contiguous(x);
   if (weight.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== weight.shape[1]) {
     throw new ShapeError(`linear: input ${shapeToString(x.shape)} does not match weight ${shapeToString(weight.shape)}`);
   }
@@ -68,12 +76,12 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   x.bufferFor('linear');
   weight.bufferFor('linear');
   const y = gemm(x, weight, [...x.shape.slice(0, -1), outF], 1, rows, outF, inF, false, true, 0, 0);
-  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor('linear'), 'float32', rows, outF, 1);
+  if (bias !== null) kernels.bias_add_forward(y.buffer, y.buffer, bias.bufferFor('linear'), y.dtype, rows, outF, 1);
   return record(y, 'linear', [x, weight, bias], (g) => {
     let db: Tensor | null = null;
     if (bias !== null && bias.requiresGrad) {
-      db = Tensor.empty([outF], { device: g.device });
-      kernels.bias_add_backward(db.buffer, g.buffer, 'float32', rows, outF, 1);
+      db = Tensor.emptyLike(bias);
+      kernels.bias_add_backward(db.buffer, g.buffer, g.dtype, rows, outF, 1);
     }
     return [
       x.requiresGrad ? gemm(g, weight, x.shape, 1, rows, inF, outF, false, false, 0, 0) : null,
