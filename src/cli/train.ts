@@ -101,6 +101,13 @@ Examples:
         }
       }
       const summary = runTraining(config, dir, checkpoint, { json: !!json });
+      if (summary.alreadyFinished) {
+        const f = summary.final;
+        const text = `${dir} is a finished run (step ${summary.steps} of ${summary.steps}; its summary is in metrics.jsonl): nothing to resume, nothing written`;
+        if (json) console.log(JSON.stringify({ kind: 'finished', dir, steps: summary.steps, test_loss: f.loss, test_top1: f.top1, test_top5: f.top5 }));
+        else console.log(`${text}\ntest top-1 ${f.top1.toFixed(2)}%, top-5 ${f.top5.toFixed(2)}%, loss ${f.loss.toFixed(4)}`);
+        return;
+      }
       if (!json) {
         console.log(`\ndone: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; test top-1 ${summary.final.top1.toFixed(2)}%, ` +
           `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}\nrun folder: ${summary.dir}`);

@@ -6,7 +6,7 @@ import type { Dataset } from '../data/dataset';
 import { parseDataSpec } from '../data/spec';
 import { FileFormatError } from '../errors';
 import { DataLoader, type Batch } from '../data/loader';
-import { loadStateDictFile } from '../io/state-dict';
+import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
 import { etaForModel, loadProfile, type EtaProfile } from '../layerwise/profile';
@@ -81,7 +81,7 @@ export function initializeModel(model: Module, config: TrainConfig): void {
   if (config.initWeights !== null) {
     const { tensors } = loadStateDictFile(config.initWeights);
     try {
-      model.loadStateDict(tensors);
+      loadingFrom(config.initWeights, () => model.loadStateDict(tensors));
     } finally {
       for (const t of tensors.values()) t.dispose();
     }
