@@ -40,6 +40,7 @@ export function registerTrain(program: Command): void {
     .option('--name <name>', 'run name: the folder runs/<name> (default: <model>-<lr-mode>-<optimizer>-seed<seed>)')
     .option('--out-dir <dir>', `folder of run folders (default: ${d.outDir})`)
     .option('--resume <dir>', 'continue the run in this folder from its checkpoint (exactly, on CPU)')
+    .option('--dropout <p>', `dropout before the mlp's readout layer, in [0, 1) (default: ${d.dropout}: none)`, nonNegativeNumber)
     .option('--epochs <n>', `epochs (default: ${d.epochs})`, positiveInt)
     .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt)
     .option('--accumulate <n>', `micro-batches per optimizer step (effective batch = batch size x n) (default: ${d.accumulate})`, positiveInt)
