@@ -13,7 +13,9 @@
 // Work split: every tensor is cut into chunks of kChunk elements and one static OpenMP loop runs
 // over the chunks of all tensors (as apex multi_tensor_apply on CUDA); each element is updated by
 // a pure function of its own values, so results do not depend on the thread count.
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <new>
@@ -26,6 +28,21 @@
 namespace layerwise::cpu {
 
 namespace {
+
+// An optimization barrier on a float or vector value: it keeps a rounded product from being fused
+// into a later add (GCC contracts a*b + c into an FMA otherwise). x86: any SSE/AVX register;
+// aarch64: any FP/SIMD register; elsewhere a volatile round trip does the same, more slowly.
+template <typename T>
+inline void keep_rounded(T& v) {
+#if defined(__x86_64__)
+  asm("" : "+x"(v));
+#elif defined(__aarch64__)
+  asm("" : "+w"(v));
+#else
+  volatile T round_trip = v;
+  v = round_trip;
+#endif
+}
 
 struct SgdScalars {
   float wd, momentum, damp1, neg_lr;  // float(wd_t), float(momentum), float(1 - dampening), float(-lr_t)
@@ -85,7 +102,7 @@ void adamw_chunk(float* p,        // (len)
                  int64_t len, AdamScalars s) {
   const float w_coeff = kSmallWeight ? s.w1 : s.w1 - 1.0f;
   int64_t i = 0;
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
   // Eight lanes at a time. Written with intrinsics because GCC will not vectorize std::sqrt without
   // -fno-math-errno; every operation is the same correctly rounded one as in the scalar tail below.
   const __m256 decay = _mm256_set1_ps(s.decay), coeff = _mm256_set1_ps(w_coeff);
@@ -96,7 +113,7 @@ void adamw_chunk(float* p,        // (len)
     const __m256 gi = _mm256_loadu_ps(g + i);
     const __m256 mo = _mm256_loadu_ps(m + i);
     __m256 pi = _mm256_mul_ps(_mm256_loadu_ps(p + i), decay);
-    asm("" : "+x"(pi));  // keep the rounded product: GCC would otherwise fuse it into the final add
+    keep_rounded(pi);  // keep the rounded product: GCC would otherwise fuse it into the final add
     const __m256 mi = _mm256_fmadd_ps(coeff, _mm256_sub_ps(gi, mo), kSmallWeight ? mo : gi);
     const __m256 vi = _mm256_fmadd_ps(_mm256_mul_ps(c2, gi), gi, _mm256_mul_ps(_mm256_loadu_ps(v + i), beta2));
     const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), bc2_sqrt), eps);
@@ -108,7 +125,7 @@ void adamw_chunk(float* p,        // (len)
   for (; i < len; i++) {
     const float gi = g[i];
     float pi = p[i] * s.decay;
-    asm("" : "+x"(pi));  // as above: param.mul_ rounds before addcdiv_ adds
+    keep_rounded(pi);  // as above: param.mul_ rounds before addcdiv_ adds
     const float mi = std::fma(w_coeff, gi - m[i], kSmallWeight ? m[i] : gi);
     const float vi = std::fma(s.c2 * gi, gi, v[i] * s.beta2);
     const float denom = std::sqrt(vi) / s.bc2_sqrt + s.eps;

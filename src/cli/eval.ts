@@ -2,7 +2,7 @@
 // loss, top-1, top-5.
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { loadStateDictFile } from '../io/state-dict';
+import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { loadCheckpoint } from '../train/checkpoint';
 import { resolveConfig, type TrainConfig } from '../train/config';
 import { evaluate } from '../train/evaluate';
@@ -46,8 +46,11 @@ Examples:
       const data = buildData(config);
       const model = buildModel(config, data);
       if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));
-      model.loadStateDict(weights);
-      for (const t of weights.values()) t.dispose();
+      try {
+        loadingFrom(weightsFile, () => model.loadStateDict(weights));
+      } finally {
+        for (const t of weights.values()) t.dispose();
+      }
       const result = evaluate(model, data.test);
       if (opts.json) console.log(JSON.stringify({ kind: 'eval', weights: weightsFile, ...result }));
       else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%`);

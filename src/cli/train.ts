@@ -42,6 +42,7 @@ export function registerTrain(program: Command): void {
     .option('--name <name>', 'run name: the folder runs/<name> (default: <model>-<lr-mode>-<optimizer>-seed<seed>)')
     .option('--out-dir <dir>', `folder of run folders (default: ${d.outDir})`)
     .option('--resume <dir>', 'continue the run in this folder from its checkpoint (exactly, on CPU)')
+    .option('--dropout <p>', `dropout before the mlp's readout layer, in [0, 1) (default: ${d.dropout}: none)`, nonNegativeNumber)
     .option('--epochs <n>', `epochs (default: ${d.epochs})`, positiveInt)
     .option('--max-steps <n>', 'stop after this many optimizer steps', positiveInt)
     .option('--accumulate <n>', `micro-batches per optimizer step (effective batch = batch size x n) (default: ${d.accumulate})`, positiveInt)
@@ -104,6 +105,13 @@ Examples:
         }
       }
       const summary = runTraining(config, dir, checkpoint, { json: !!json });
+      if (summary.alreadyFinished) {
+        const f = summary.final;
+        const text = `${dir} is a finished run (step ${summary.steps} of ${summary.steps}; its summary is in metrics.jsonl): nothing to resume, nothing written`;
+        if (json) console.log(JSON.stringify({ kind: 'finished', dir, steps: summary.steps, test_loss: f.loss, test_top1: f.top1, test_top5: f.top5 }));
+        else console.log(`${text}\ntest top-1 ${f.top1.toFixed(2)}%, top-5 ${f.top5.toFixed(2)}%, loss ${f.loss.toFixed(4)}`);
+        return;
+      }
       if (!json) {
         console.log(`\ndone: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; test top-1 ${summary.final.top1.toFixed(2)}%, ` +
           `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}\nrun folder: ${summary.dir}`);

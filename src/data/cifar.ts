@@ -88,7 +88,8 @@ export function loadCifarDataset(
   split: Split,
   options: { normalization?: Normalization } = {},
 ): U8ArrayDataset {
-  const parts = cifarFiles(dir, variant, split).map((f) => parseCifar(readBytes(f), f, variant));
+  const files = cifarFiles(dir, variant, split);
+  const parts = files.map((f) => parseCifar(readBytes(f), f, variant));
   const n = parts.reduce((a, p) => a + p.labels.length, 0);
   let pixels: Uint8Array;
   let labels: Int32Array;
@@ -106,6 +107,7 @@ export function loadCifarDataset(
   }
   return new U8ArrayDataset({
     name: `${variant}-${split}`,
+    source: files.join(', '),
     numClasses: LAYOUTS[variant].labelClasses[LAYOUTS[variant].labelClasses.length - 1],
     channels: 3,
     height: 32,

@@ -25,6 +25,8 @@ export const NORMALIZATION = {
 
 interface DatasetInfo {
   readonly name: string;
+  /** The file(s) the split was read from, for messages (undefined for generated data). */
+  readonly source?: string;
   readonly numClasses: number;
   /** Number of samples. */
   readonly size: number;
@@ -55,6 +57,8 @@ export type Dataset = U8Dataset | F32Dataset;
 
 export interface ArrayDatasetInit<P> {
   name: string;
+  /** The file(s) the split was read from (DatasetInfo.source). */
+  source?: string;
   numClasses: number;
   channels: number;
   height: number;
@@ -70,6 +74,7 @@ type Pixels = Uint8Array | Float32Array;
 /** Shared storage and gathering of the two in-memory dataset kinds. */
 abstract class ArrayDatasetBase<P extends Pixels> implements DatasetInfo {
   readonly name: string;
+  readonly source?: string;
   readonly numClasses: number;
   readonly size: number;
   readonly channels: number;
@@ -92,6 +97,7 @@ abstract class ArrayDatasetBase<P extends Pixels> implements DatasetInfo {
     const bad = labels.findIndex((v) => v < 0 || v >= numClasses);
     if (bad >= 0) throw new ArgumentError(`dataset ${name}: label ${labels[bad]} at index ${bad} is outside [0, ${numClasses})`);
     this.name = name;
+    if (init.source !== undefined) this.source = init.source;
     this.numClasses = numClasses;
     this.size = labels.length;
     this.channels = channels;

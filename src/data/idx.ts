@@ -112,6 +112,7 @@ export function loadIdxDataset(dir: string, split: Split, options: IdxDatasetOpt
   }
   return new U8ArrayDataset({
     name: `${variant}-${split}`,
+    source: imagesFile,
     numClasses,
     channels: 1,
     height: images.height,

@@ -30,7 +30,7 @@ export const DATA_SPEC_FORMS = [
 ];
 
 function fail(spec: string, why: string): never {
-  throw new ArgumentError(`data spec '${spec}': ${why}; accepted forms:\n  ${DATA_SPEC_FORMS.join('\n  ')}`);
+  throw new ArgumentError(`data spec '${spec}' (--data): ${why}; accepted forms:\n  ${DATA_SPEC_FORMS.join('\n  ')}`);
 }
 
 /** Parses a data spec into a source of train/test datasets (nothing is read until load()). */

@@ -67,6 +67,7 @@ export function loadTensorsDataset(file: string, split: Split = 'train'): F32Arr
   if (bad >= 0) throw new FileFormatError(file, `'${keys.labels}'[${bad}] = ${labels[bad]} is outside [0, ${numClasses})`);
   return new F32ArrayDataset({
     name: `tensors-${split}${reuse ? ' (the training tensors: the file has no test_images)' : ''}`,
+    source: `${file} (${keys.images})`,
     numClasses,
     channels: shape[1],
     height: shape[2],

@@ -37,10 +37,37 @@ export function entryToTensor(name: string, e: TensorEntry): Tensor {
   throw new ArgumentError(`state dict: tensor ${name} has unsupported dtype ${e.dtype}`);
 }
 
-/** Reads a safetensors file into tensors (the caller owns them) and its metadata. */
+/** Reads a safetensors file into tensors (the caller owns them) and its metadata; errors name the file. */
 export function loadStateDictFile(file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
   const { tensors, metadata } = readSafetensors(file);
   const out = new Map<string, Tensor>();
-  for (const [name, e] of tensors) out.set(name, entryToTensor(name, e));
+  try {
+    for (const [name, e] of tensors) out.set(name, entryToTensor(name, e));
+  } catch (e) {
+    for (const t of out.values()) t.dispose();
+    throw withFile(e, file);
+  }
   return { tensors: out, metadata };
+}
+
+/**
+ * Runs `load` (a model's or optimizer's loadStateDict of tensors read from `file`); an error it
+ * throws keeps its class and code and gets the file in front of its message.
+ */
+export function loadingFrom<T>(file: string, load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    throw withFile(e, file);
+  }
+}
+
+/** `e` with `file: ` in front of its message (unless the message already names the file). */
+export function withFile(e: unknown, file: string): unknown {
+  if (e instanceof Error && !e.message.includes(file)) {
+    e.message = `${file}: ${e.message}`;
+    const head = `${e.name}: `;
+    if (e.stack?.startsWith(head)) e.stack = `${head}${file}: ${e.stack.slice(head.length)}`;
+  }
+  return e;
 }

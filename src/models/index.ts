@@ -10,6 +10,8 @@ export interface ModelSpec {
   numClasses: number;
   /** Hidden width of the MLP (--hidden). */
   hidden?: number;
+  /** Dropout probability before the MLP's readout (0 or absent: no dropout layer). */
+  dropout?: number;
 }
 
 interface ModelEntry {
@@ -20,7 +22,7 @@ interface ModelEntry {
 export const MODELS: Readonly<Record<string, ModelEntry>> = {
   mlp: {
     description: "the paper's 2-layer MLP: Flatten, fc1 (-> --hidden, default 1024), ReLU, fc2",
-    build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses),
+    build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses, { dropout: s.dropout }),
   },
   cnn: {
     description: 'the default small CNN: 2 x (conv3x3-BN-ReLU-maxpool), 32/64 channels, fc (-> --hidden, default 128), fc',

@@ -3,8 +3,10 @@
 // readoutMultiplier (default 1) scales fc2's input, as the mup package's MuReadout does
 // (mup/layer.py: `super().forward(self.output_mult * x / self.width_mult())`): for muP it is
 // 1/width_mult (src/optim/mup.ts), so the readout's weight term is scaled and its bias is not.
+// With `dropout` > 0 a Dropout layer sits between the ReLU and fc2 (no parameters: same names).
 import { scale } from '../autograd/ops/elementwise';
 import { ArgumentError } from '../errors';
+import { Dropout } from '../nn/dropout';
 import { Flatten } from '../nn/flatten';
 import { Linear } from '../nn/linear';
 import { Module } from '../nn/module';
@@ -14,12 +16,15 @@ import type { Tensor } from '../tensor';
 export interface MLPOptions {
   /** Multiplier on the readout (fc2) input; 1 (the default) leaves the forward pass unchanged. */
   readoutMultiplier?: number;
+  /** Dropout probability after the ReLU (0, the default: no dropout layer). */
+  dropout?: number;
 }
 
 export class MLP extends Module {
   readonly flatten: Flatten;
   readonly fc1: Linear;
   readonly relu: ReLU;
+  readonly dropout: Dropout | null;
   readonly fc2: Linear;
   private multiplier = 1;
 
@@ -28,6 +33,7 @@ export class MLP extends Module {
     this.flatten = this.registerModule('flatten', new Flatten());
     this.fc1 = this.registerModule('fc1', new Linear(inputs, hidden));
     this.relu = this.registerModule('relu', new ReLU());
+    this.dropout = (options.dropout ?? 0) > 0 ? this.registerModule('dropout', new Dropout(options.dropout)) : null;
     this.fc2 = this.registerModule('fc2', new Linear(hidden, classes));
     this.readoutMultiplier = options.readoutMultiplier ?? 1;
   }
@@ -42,7 +48,8 @@ export class MLP extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.relu.call(this.fc1.call(this.flatten.call(x)));
+    const r = this.relu.call(this.fc1.call(this.flatten.call(x)));
+    const h = this.dropout ? this.dropout.call(r) : r;
     return this.fc2.call(this.multiplier === 1 ? h : scale(h, this.multiplier));
   }
 }

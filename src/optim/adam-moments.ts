@@ -14,6 +14,23 @@ export interface AdamMoments {
   expAvgSq: Tensor;
 }
 
+/** One planned step (planSteps): moments per parameter and which of them are new (uncommitted). */
+export interface StepPlan {
+  params: readonly Parameter[];
+  byStep: Map<number, number[]>;
+  moments: AdamMoments[];
+  fresh: Set<number>;
+}
+
+/** Disposes the new moments of a plan that were not committed. */
+function discardSteps(plan: StepPlan): void {
+  for (const i of plan.fresh) {
+    plan.moments[i].expAvg.dispose();
+    plan.moments[i].expAvgSq.dispose();
+  }
+  plan.fresh.clear();
+}
+
 export abstract class AdamMomentsOptimizer extends Optimizer {
   readonly betas: [number, number];
   readonly eps: number;
@@ -28,23 +45,58 @@ export abstract class AdamMomentsOptimizer extends Optimizer {
   }
 
   /**
-   * Advances the step count of each of `params` (creating zero moments at a first step) and
-   * groups their indices by step count: all equal unless parameters joined late.
+   * Plans one step of `params` without touching the state: each parameter's moments (new zero
+   * buffers at a first step, owned by the plan until committed) and its indices grouped by the
+   * step count it will have: all equal unless parameters joined late. Run each group's kernel,
+   * then commitSteps(plan, group) on success; discardSteps(plan) disposes what was not committed.
    */
-  protected advanceSteps(params: readonly Parameter[]): Map<number, number[]> {
+  protected planSteps(params: readonly Parameter[]): StepPlan {
     const byStep = new Map<number, number[]>();
-    params.forEach((p, i) => {
-      let s = this.state.get(p);
-      if (s === undefined) {
-        s = { step: 0, expAvg: keep(Tensor.zeros(p.shape, { device: p.device })), expAvgSq: keep(Tensor.zeros(p.shape, { device: p.device })) };
-        this.state.set(p, s);
-      }
+    const moments: AdamMoments[] = [];
+    const fresh = new Set<number>();
+    try {
+      params.forEach((p, i) => {
+        let s = this.state.get(p);
+        if (s === undefined) {
+          fresh.add(i);
+          s = { step: 0, expAvg: keep(Tensor.zeros(p.shape, { device: p.device })), expAvgSq: keep(Tensor.zeros(p.shape, { device: p.device })) };
+        }
+        moments.push(s);
+        const list = byStep.get(s.step + 1);
+        if (list) list.push(i);
+        else byStep.set(s.step + 1, [i]);
+      });
+    } catch (e) {
+      discardSteps({ params, byStep, moments, fresh });
+      throw e;
+    }
+    return { params, byStep, moments, fresh };
+  }
+
+  /** After the kernel of `idx` succeeded: new moments join the state and the step counts advance. */
+  protected commitSteps(plan: StepPlan, idx: readonly number[]): void {
+    for (const i of idx) {
+      const s = plan.moments[i];
       s.step += 1;
-      const list = byStep.get(s.step);
-      if (list) list.push(i);
-      else byStep.set(s.step, [i]);
-    });
-    return byStep;
+      if (plan.fresh.delete(i)) this.state.set(plan.params[i], s);
+    }
+  }
+
+  /**
+   * Runs `kernel` for each step group of `params` (its step count, the group's indices and
+   * moments), committing each group after its kernel succeeded; on an error the groups not yet
+   * run keep their state unchanged (step counts, and no new moment buffers).
+   */
+  protected runSteps(params: readonly Parameter[], kernel: (step: number, idx: number[], moments: AdamMoments[]) => void): void {
+    const plan = this.planSteps(params);
+    try {
+      for (const [step, idx] of plan.byStep) {
+        kernel(step, idx, idx.map((i) => plan.moments[i]));
+        this.commitSteps(plan, idx);
+      }
+    } finally {
+      discardSteps(plan);
+    }
   }
 
   override stateDict(): AdamWStateDict {

@@ -19,10 +19,9 @@ export class AdamW extends AdamMomentsOptimizer {
 
   step(): void {
     const { params, lrs, weightDecays } = this.activeTensors();
-    const byStep = this.advanceSteps(params);
     const [b1, b2] = this.betas;
-    for (const [step, idx] of byStep) {
-      const states = idx.map((i) => this.state.get(params[i])!);
+    // State changes (step counts, new moments) only after the kernel succeeded.
+    this.runSteps(params, (step, idx, states) => {
       kernels.adamw_step(
         idx.map((i) => params[i].buffer),
         idx.map((i) => params[i].grad!.bufferFor('adamw_step')),
@@ -33,6 +32,6 @@ export class AdamW extends AdamMomentsOptimizer {
         idx.map((i) => weightDecays[i]),
         idx.length, b1, b2, this.eps, 1 - b1 ** step, 1 - b2 ** step,
       );
-    }
+    });
   }
 }

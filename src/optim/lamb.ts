@@ -30,10 +30,8 @@ export class LAMB extends AdamMomentsOptimizer {
 
   step(): void {
     const { params, lrs, weightDecays } = this.activeTensors();
-    const byStep = this.advanceSteps(params);
     const [b1, b2] = this.betas;
-    for (const [step, idx] of byStep) {
-      const states = idx.map((i) => this.state.get(params[i])!);
+    this.runSteps(params, (step, idx, states) => {
       const ws = idx.map((i) => params[i].buffer);
       const rs = idx.map((i) => params[i].grad!.bufferFor('LAMB.step'));
       const numels = idx.map((i) => params[i].numel);
@@ -49,7 +47,7 @@ export class LAMB extends AdamMomentsOptimizer {
         return -lrs[i] * ratio;
       });
       kernels.multi_axpby(ws, rs, numels, numels.map(() => 1), betas, idx.length);
-    }
+    });
   }
 
   /** Same structure and keys as AdamW's (step, exp_avg, exp_avg_sq; betas and eps per group). */

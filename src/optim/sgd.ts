@@ -45,20 +45,28 @@ export class SGD extends Optimizer {
       return;
     }
     // Tensors without a buffer yet take PyTorch's first-step path (buf = d_p); run them apart.
+    // Their new buffers join the state only after the kernel succeeded (disposed on an error).
     const fresh = params.map((p) => !this.momentumBuffers.has(p));
     for (const first of [true, false]) {
       const idx = params.map((_, i) => i).filter((i) => fresh[i] === first);
       if (idx.length === 0) continue;
-      if (first) for (const i of idx) this.momentumBuffers.set(params[i], keep(Tensor.empty(params[i].shape, { device: params[i].device })));
-      kernels.sgd_step(
-        idx.map((i) => params[i].buffer),
-        idx.map((i) => grads[i]),
-        idx.map((i) => this.momentumBuffers.get(params[i])!.buffer),
-        idx.map((i) => numels[i]),
-        idx.map((i) => lrs[i]),
-        idx.map((i) => weightDecays[i]),
-        idx.length, this.momentum, this.dampening, this.nesterov, first,
-      );
+      const buffers: Tensor[] = [];
+      try {
+        for (const i of idx) buffers.push(first ? keep(Tensor.empty(params[i].shape, { device: params[i].device })) : this.momentumBuffers.get(params[i])!);
+        kernels.sgd_step(
+          idx.map((i) => params[i].buffer),
+          idx.map((i) => grads[i]),
+          buffers.map((b) => b.buffer),
+          idx.map((i) => numels[i]),
+          idx.map((i) => lrs[i]),
+          idx.map((i) => weightDecays[i]),
+          idx.length, this.momentum, this.dampening, this.nesterov, first,
+        );
+      } catch (e) {
+        if (first) for (const b of buffers) b.dispose();
+        throw e;
+      }
+      if (first) idx.forEach((i, k) => this.momentumBuffers.set(params[i], buffers[k]));
     }
   }
 

@@ -8,7 +8,7 @@ import type { GradScalerState } from '../optim/grad-scaler';
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FileFormatError } from '../errors';
-import { loadStateDictFile, saveStateDict } from '../io/state-dict';
+import { loadingFrom, loadStateDictFile, saveStateDict } from '../io/state-dict';
 import type { Module } from '../nn/module';
 import type { Optimizer } from '../optim/optimizer';
 import { optimizerStateFromTensors, optimizerStateToTensors, type OptimizerStateJSON } from '../optim/state';
@@ -36,6 +36,8 @@ export interface RunState {
   probe: unknown;
   /** The fp16 loss scaler's state (GradScaler.stateDict()); absent for fp32 / bf16 runs. */
   scaler?: GradScalerState;
+  /** Set by the last checkpoint of a finished run: its final evaluation (its summary is written). */
+  final?: { loss: number; top1: number; top5: number; samples: number };
 }
 
 interface StoredState extends RunState {
@@ -48,7 +50,19 @@ function optimizerFileName(step: number): string {
   return `optimizer-${String(step).padStart(8, '0')}.safetensors`;
 }
 
+/**
+ * Removes the temporary files a killed writer left in a run folder (checkpoint.safetensors.tmp-*,
+ * optimizer-*.safetensors.tmp-*, state.json.tmp-*): nothing refers to them, since only the
+ * rename commits a file. Called on resume and before each checkpoint write.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  const stale = existsSync(dir) ? readdirSync(dir).filter((f) => /^(checkpoint\.safetensors|optimizer-\d+\.safetensors|state\.json)\.tmp-/.test(f)) : [];
+  for (const f of stale) rmSync(path.join(dir, f), { force: true });
+  return stale;
+}
+
 export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, state: RunState): void {
+  removeStaleTempFiles(dir);
   const optimizerFile = optimizerFileName(state.step);
   const { tensors, rest } = optimizerStateToTensors(optimizer.stateDict());
   saveStateDict(path.join(dir, optimizerFile), tensors, { format: FORMAT, step: String(state.step) });
@@ -93,7 +107,7 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
         throw new FileFormatError(optimizerPath, `optimizer state is from step ${meta.step}, the checkpoint from step ${stored.step}`);
       }
       try {
-        optimizer.loadStateDict(optimizerStateFromTensors(tensors, stored.optimizer));
+        loadingFrom(optimizerPath, () => optimizer.loadStateDict(optimizerStateFromTensors(tensors, stored.optimizer)));
       } finally {
         for (const t of tensors.values()) t.dispose();
       }

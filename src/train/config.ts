@@ -17,6 +17,8 @@ export interface TrainConfig {
   model: string;
   /** Hidden width of mlp / cnn (null: the model's default). */
   hidden: number | null;
+  /** Dropout probability before the mlp's readout layer (0: no dropout layer). */
+  dropout: number;
   epochs: number;
   /** Stop after this many optimizer steps (null: epochs decide). */
   maxSteps: number | null;
@@ -78,6 +80,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   data: 'fashion-mnist',
   model: 'cnn',
   hidden: null,
+  dropout: 0,
   epochs: 5,
   maxSteps: null,
   batchSize: 128,
@@ -174,6 +177,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   const need = needs[c.lrMode];
   if (need && c.optimizer !== need) bad('optimizer', c.optimizer, `${need} (with --lr-mode ${c.lrMode})`);
   if (typeof c.channelsLast !== 'boolean') bad('channelsLast', c.channelsLast, 'true or false');
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) bad('dropout', c.dropout, 'a number in [0, 1)');
+  if (c.dropout > 0 && c.model !== 'mlp') bad('dropout', c.dropout, `0 with --model ${c.model} (only mlp has a dropout layer)`);
   if (c.lrMode === 'mup' && c.model !== 'mlp') bad('lrMode', c.lrMode, `mup works with --model mlp (its readout layer); got --model ${c.model}`);
   return c;
 }

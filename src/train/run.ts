@@ -11,16 +11,17 @@ import { etaForModel, formatProfileTable, saveProfile, type EtaProfile } from '.
 import { scope } from '../memory';
 import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
+import { loadingFrom } from '../io/state-dict';
 import { Tensor } from '../tensor';
 import { buildOptimizer } from '../optim/build';
-import { makeSchedule } from './schedule-config';
+import { makeSchedule, scheduleWarnings } from './schedule-config';
 import { getRandomState, manualSeed, setRandomState } from '../random';
 import type { TrainConfig } from './config';
-import { CHECKPOINT_FILE, saveCheckpoint, type LoadedCheckpoint, type RunState } from './checkpoint';
+import { CHECKPOINT_FILE, removeStaleTempFiles, saveCheckpoint, type LoadedCheckpoint, type RunState } from './checkpoint';
 import { evaluate, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
-import { Progress, progressMode } from './progress';
+import { Progress, progressMode, type ProgressState } from './progress';
 import { buildData, buildModel, initializeModel, resolveEta, withMupBase, type EtaSetup } from './setup';
 import { mupInitReadout_ } from '../optim/mup';
 import { makeScaler, runLoss } from './precision';
@@ -30,6 +31,8 @@ export interface TrainOptions {
   json?: boolean;
   /** Print nothing (scripts that run many trainings). */
   quiet?: boolean;
+  /** Called with each progress update (what the bar shows; tests read the ETA from it). */
+  onProgress?: (p: ProgressState) => void;
 }
 
 export interface TrainSummary {
@@ -37,6 +40,8 @@ export interface TrainSummary {
   steps: number;
   final: EvalResult;
   seconds: number;
+  /** The resumed run was already finished: nothing was trained or written. */
+  alreadyFinished?: boolean;
 }
 
 /** Test hook: after writing the checkpoint of this step, block (so a test can SIGKILL the run). */
@@ -53,22 +58,42 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   if (!checkpoint && existsSync(path.join(dir, CHECKPOINT_FILE))) {
     throw new LayerwiseError('ERR_RUN_EXISTS', `${dir} already holds a run: pass --resume ${dir} to continue it, or --name for a new run`);
   }
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   manualSeed(config.seed);
   const data = buildData(config);
   const model = buildModel(config, data);
   if (config.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const lossOf = runLoss(config);
   const scaler = makeScaler(config);
+  const stepsPerEpoch = Math.ceil(data.train.length / config.accumulate);
+  const totalSteps = config.maxSteps ?? config.epochs * stepsPerEpoch;
+  if (checkpoint) {
+    try {
+      loadingFrom(path.join(dir, CHECKPOINT_FILE), () => model.loadStateDict(checkpoint.weights));
+    } finally {
+      for (const t of checkpoint.weights.values()) t.dispose();
+    }
+    if (checkpoint.state.step >= totalSteps) {
+      // A finished run: its summary is written already; change nothing in its folder.
+      const final = checkpoint.state.final ?? evaluate(model, data.test);
+      model.dispose();
+      return { dir, steps: checkpoint.state.step, final, seconds: 0, alreadyFinished: true };
+    }
+    removeStaleTempFiles(dir);
+  }
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const log = new MetricsLog(path.join(dir, 'metrics.jsonl'), checkpoint?.state.metricsLines ?? 0);
   const record = (r: MetricsRecord) => {
     log.write(r);
     if (options.json && !options.quiet) console.log(JSON.stringify(r));
   };
+  if (!checkpoint) {
+    for (const message of scheduleWarnings(config, stepsPerEpoch, totalSteps)) {
+      record({ kind: 'warning', message });
+      if (!options.quiet) process.stderr.write(`warning: ${message}\n`);
+    }
+  }
   let eta: EtaSetup;
   if (checkpoint) {
-    model.loadStateDict(checkpoint.weights);
-    for (const t of checkpoint.weights.values()) t.dispose();
     eta = resolveEtaFromState(model, checkpoint.state);
   } else {
     initializeModel(model, config);
@@ -86,8 +111,6 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   const optimizer = config.lrMode === 'mup'
     ? withMupBase(config, data, (mupBase) => buildOptimizer({ ...config, model, mupBase, larc: { trust: config.larcTrust, clip: config.larcClip } }))
     : buildOptimizer({ ...config, model, eta: eta.eta ?? undefined, larc: { trust: config.larcTrust, clip: config.larcClip } });
-  const stepsPerEpoch = Math.ceil(data.train.length / config.accumulate);
-  const totalSteps = config.maxSteps ?? config.epochs * stepsPerEpoch;
   const schedule = makeSchedule(config, stepsPerEpoch, totalSteps);
   const state: RunState = checkpoint?.state ?? {
     step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0, random: getRandomState(),
@@ -121,6 +144,9 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   let intervalImages = 0;
   let intervalLoss = 0;
   let intervalSteps = 0;
+  // The ETA counts training steps only (not the probe, data loading, evaluation or checkpoints).
+  let trainSeconds = 0;
+  let stepsThisRun = 0;
   model.train();
   let epochStart = performance.now();
   let wholeEpoch = state.batchInEpoch === 0;
@@ -129,6 +155,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     while (state.step < totalSteps && state.batchInEpoch < data.train.length) {
       const group = Math.min(config.accumulate, data.train.length - state.batchInEpoch);
       let groupLoss = 0;
+      const stepStart = performance.now();
       for (let j = 0; j < group; j++) {
         const loss = scope(() => {
           const batch = batches.next().value!;
@@ -147,6 +174,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       scaler.update();
       optimizer.zeroGrad();
       if (!stepped) record({ kind: 'skipped_step', step: state.step + 1, reason: 'non-finite gradients (fp16 loss scaling)', scale: scaler.getScale() });
+      trainSeconds += (performance.now() - stepStart) / 1000;
+      stepsThisRun++;
       state.step++;
       state.batchInEpoch += group;
       state.epochLossSum += groupLoss;
@@ -163,12 +192,13 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         intervalLoss = 0;
         intervalSteps = 0;
       }
-      const elapsed = (performance.now() - started) / 1000;
-      progress.update({
+      const shown: ProgressState = {
         label: `epoch ${state.epoch + 1}/${Math.ceil(totalSteps / stepsPerEpoch)}`, done: state.step, total: totalSteps,
         imagesPerSecond, loss: groupLoss, lr,
-        etaSeconds: (elapsed / state.step) * (totalSteps - state.step),
-      }, logNow);
+        etaSeconds: (trainSeconds / stepsThisRun) * (totalSteps - state.step),
+      };
+      progress.update(shown, logNow);
+      options.onProgress?.(shown);
       if (config.checkpointEvery !== null && state.step % config.checkpointEvery === 0 && state.step < totalSteps) save();
     }
     batches.return?.(undefined);
@@ -203,6 +233,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   final ??= evaluate(model, data.test);
   const seconds = (performance.now() - started) / 1000;
   record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, seconds });
+  state.final = { loss: final.loss, top1: final.top1, top5: final.top5, samples: final.samples };
   save();
   writeRunPlots(dir);
   optimizer.dispose();

@@ -2,9 +2,11 @@
 // the paper's rule, PyTorch's defaults, or --init-weights), and the learning-rate multipliers of
 // the chosen --lr-mode: the probe (Algorithm 1) or a saved profile for 'layerwise', depth-linear
 // profiles for 'increasing' / 'decreasing'.
+import type { Dataset } from '../data/dataset';
 import { parseDataSpec } from '../data/spec';
+import { FileFormatError } from '../errors';
 import { DataLoader, type Batch } from '../data/loader';
-import { loadStateDictFile } from '../io/state-dict';
+import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
 import { etaForModel, loadProfile, type EtaProfile } from '../layerwise/profile';
@@ -21,25 +23,49 @@ export interface RunData {
   numClasses: number;
 }
 
+/**
+ * Opens both splits of config.data and checks them at once, before anything trains or probes:
+ * an empty split, or train and test samples of different shapes, are errors naming the file(s).
+ */
 export function buildData(config: TrainConfig): RunData {
   const source = parseDataSpec(config.data);
   const trainSet = source.load('train');
   const testSet = source.load('test');
+  checkSplits(config.data, trainSet, testSet);
   const isU8 = trainSet.kind === 'u8';
   const memoryFormat = config.channelsLast ? 'channelsLast' : 'contiguous';
-  return {
-    train: new DataLoader({
-      dataset: trainSet, batchSize: config.batchSize, shuffle: config.shuffle ?? source.kind !== 'tensors', seed: config.seed,
-      transform: isU8 ? config.transform : 'none', device: config.device, memoryFormat,
-    }),
-    test: new DataLoader({ dataset: testSet, batchSize: config.evalBatchSize, shuffle: false, device: config.device, memoryFormat }),
-    numClasses: Math.max(trainSet.numClasses, testSet.numClasses),
-  };
+  const train = new DataLoader({
+    dataset: trainSet, batchSize: config.batchSize, shuffle: config.shuffle ?? source.kind !== 'tensors', seed: config.seed,
+    transform: isU8 ? config.transform : 'none', device: config.device, memoryFormat,
+  });
+  const test = new DataLoader({ dataset: testSet, batchSize: config.evalBatchSize, shuffle: false, device: config.device, memoryFormat });
+  const [a, b] = [train.sampleDims, test.sampleDims];
+  if (a.channels !== b.channels || a.height !== b.height || a.width !== b.width) {
+    throw new FileFormatError(fileOf(config.data, trainSet), `training samples are ${a.channels}x${a.height}x${a.width} after --transform ${config.transform}, `
+      + `the test samples of ${fileOf(config.data, testSet)} are ${b.channels}x${b.height}x${b.width}: the model could not evaluate them`);
+  }
+  return { train, test, numClasses: Math.max(trainSet.numClasses, testSet.numClasses) };
+}
+
+/** The file(s) a split was read from, or the data spec for generated data. */
+function fileOf(spec: string, set: Dataset): string {
+  return set.source ?? `data spec '${spec}' (${set.name})`;
+}
+
+function checkSplits(spec: string, train: Dataset, test: Dataset): void {
+  for (const [split, set] of [['training', train], ['test', test]] as const) {
+    if (set.size === 0) throw new FileFormatError(fileOf(spec, set), `the ${split} split has no samples (${set.name}); nothing to ${split === 'test' ? 'evaluate' : 'train'} on`);
+  }
+  const shape = (d: Dataset) => `${d.channels}x${d.height}x${d.width}`;
+  if (shape(train) !== shape(test)) {
+    throw new FileFormatError(fileOf(spec, train), `training samples are ${shape(train)} (C x H x W), but the test samples of `
+      + `${fileOf(spec, test)} are ${shape(test)}: train and test must have one sample shape`);
+  }
 }
 
 export function buildModel(config: TrainConfig, data: RunData, hidden: number | null = config.hidden): Module {
   const { channels, height, width } = data.train.sampleDims;
-  return createModel(config.model, { inputShape: [channels, height, width], numClasses: data.numClasses, hidden: hidden ?? undefined });
+  return createModel(config.model, { inputShape: [channels, height, width], numClasses: data.numClasses, hidden: hidden ?? undefined, dropout: config.dropout ?? 0 });
 }
 
 /** Runs fn with the --mup-base-width model of the same architecture (disposed afterwards). */
@@ -57,7 +83,7 @@ export function initializeModel(model: Module, config: TrainConfig): void {
   if (config.initWeights !== null) {
     const { tensors } = loadStateDictFile(config.initWeights);
     try {
-      model.loadStateDict(tensors);
+      loadingFrom(config.initWeights, () => model.loadStateDict(tensors));
     } finally {
       for (const t of tensors.values()) t.dispose();
     }

@@ -4,7 +4,6 @@
 // bit-identically from its stateDict (MLP 12-8-3, 4 steps of fixed gradients, saved after 2) and
 // holds its native buffer count flat over steps.
 import { describe, expect, it } from 'vitest';
-import { depthEta } from '../../src/layerwise/depth';
 import { memory } from '../../src/memory';
 import { MLP } from '../../src/models/mlp';
 import type { Parameter } from '../../src/nn/parameter';
@@ -52,14 +51,23 @@ describe('buildOptimizer: modes', () => {
     model.dispose();
   });
 
-  it('eta: layerwise takes the given map; single is 1; increasing/decreasing are depthEta; mup is MuSGD with wd scale 1/eta', () => {
+  it('eta: layerwise takes the given map; single is 1; increasing/decreasing are the hand-computed depth-linear values (MLP 12-8-3); mup is MuSGD with wd scale 1/eta', () => {
     const model = new MLP(12, 8, 3);
     const ps = model.parameters();
     const etas = (o: Optimizer) => ps.map((p) => o.getEta(p));
     expect(etas(make('layerwise', 'sgd', model))).toEqual([0.5, 2, 1.5, 3]);
     expect(etas(make('single', 'adamw', model))).toEqual([1, 1, 1, 1]);
+    // Expected by hand: numels [96, 8, 24, 3] (sum 131); raw eta linear over the 4 tensors,
+    // increasing 0.1, 0.4, 0.7, 1 (sum m*raw = 32.6), decreasing 2, 5/3, 4/3, 1 (sum m*raw = 721/3),
+    // then eta = raw * 131 / (sum m*raw).
+    const expected = {
+      increasing: [131 / 326, 524 / 326, 917 / 326, 1310 / 326],
+      decreasing: [786 / 721, 655 / 721, 524 / 721, 393 / 721],
+    };
     for (const mode of ['increasing', 'decreasing'] as const) {
-      expect(etas(make(mode, 'sgd', model))).toEqual(depthEta(model.namedParameters(), mode).map((e) => e.eta));
+      const got = etas(make(mode, 'sgd', model));
+      expectClose(got, expected[mode], { rtol: 1e-12, atol: 0 }, mode);
+      expect(got.reduce((a, e, i) => a + e * ps[i].numel, 0) / 131).toBeCloseTo(1, 12);
     }
     const mup = make('mup', 'sgd', model);
     expect(etas(mup)).toEqual([2, 2, 2, 1]);

@@ -1,6 +1,8 @@
 // Exact resume on CPU: a run of 2N steps against a run SIGKILLed (in a child process) right after
 // its checkpoint at step N and resumed to 2N: the final weights and every logged loss are
-// bit-identical. Small MLP on a synthetic set with dropout-free layers, SGD momentum, cosine.
+// bit-identical. Synthetic set, cosine; three setups: the small CNN (BatchNorm) with SGD
+// momentum, the same with AdamW (step counts and both moments restored), and an MLP with dropout
+// 0.3 (the dropout stream restored) with SGD.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,10 +11,14 @@ import { readSafetensors } from '../../src/io/safetensors';
 import { runCli, spawnCli } from '../helpers/cli';
 
 const N = 6;
-const common = [
-  'train',
-  '--data', 'synthetic:256:1x8x8:4', '--model', 'cnn', '--hidden', '16', '--batch-size', '32', '--max-steps', String(2 * N),
+const base = [
+  'train', '--data', 'synthetic:256:1x8x8:4', '--batch-size', '32', '--max-steps', String(2 * N),
   '--probe-steps', '3', '--log-interval', '1', '--checkpoint-every', String(N), '--seed', '3', '--json',
+];
+const CASES: [string, string[]][] = [
+  ['cnn hidden 16, SGD momentum 0.9', ['--model', 'cnn', '--hidden', '16']],
+  ['cnn hidden 16, AdamW lr 1e-3', ['--model', 'cnn', '--hidden', '16', '--optimizer', 'adamw', '--lr', '1e-3']],
+  ['mlp hidden 32 with dropout 0.3, SGD momentum 0.9', ['--model', 'mlp', '--hidden', '32', '--dropout', '0.3']],
 ];
 
 function losses(dir: string): unknown[] {
@@ -21,8 +27,9 @@ function losses(dir: string): unknown[] {
     .map((r) => [r.kind, r.step, r.loss, r.train_loss, r.test_loss, r.test_top1, r.lr]);
 }
 
-describe('resume', () => {
-  test(`2N=${2 * N} steps straight vs SIGKILL after checkpoint N=${N} and --resume: bit-identical weights and losses`, async () => {
+describe.each(CASES)('resume: %s', (setup, extra) => {
+  const common = [...base, ...extra];
+  test(`${setup}: 2N=${2 * N} steps straight vs SIGKILL after checkpoint N=${N} and --resume: bit-identical weights and losses`, async () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'lw-resume-'));
     const straight = runCli([...common, '--out-dir', out, '--name', 'straight']);
     expect(straight.status, straight.stderr).toBe(0);
