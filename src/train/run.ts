@@ -18,7 +18,7 @@ import { makeSchedule } from './schedule-config';
 import { getRandomState, manualSeed, setRandomState } from '../random';
 import type { TrainConfig } from './config';
 import { CHECKPOINT_FILE, saveCheckpoint, type LoadedCheckpoint, type RunState } from './checkpoint';
-import { evaluate, type EvalResult } from './evaluate';
+import { evaluate, nonFiniteNote, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
 import { Progress, progressMode } from './progress';
@@ -177,9 +177,10 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         ...(probeShare !== null ? { probe_share_of_epoch_time: probeShare } : {}),
         train_loss: state.epochLossSum / Math.max(state.epochLossCount, 1),
         test_loss: final.loss, test_top1: final.top1, test_top5: final.top5,
+        ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}),
       });
       if (probeShare !== null) progress.message(`probe cost: ${(100 * probeShare).toFixed(0)}% of the first epoch's time`);
-      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%`);
+      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}`);
       if (epochDone) {
         state.epoch++;
         state.batchInEpoch = 0;
@@ -195,7 +196,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   progress.finish();
   final ??= evaluate(model, data.test);
   const seconds = (performance.now() - started) / 1000;
-  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, seconds });
+  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}), seconds });
   save();
   writeRunPlots(dir);
   optimizer.dispose();
