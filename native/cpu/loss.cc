@@ -2,6 +2,9 @@
 // (mixup, label smoothing). Per-row losses; the batch mean is a reduce. log-sum-exp subtracts the
 // row max and accumulates in double. References: torch.nn.CrossEntropyLoss(reduction='none'),
 // torch.nn.functional.log_softmax (https://pytorch.org/docs/stable/nn.html).
+// Logits and dlogits are float32, bfloat16 or float16 (layerwise/dtype.h), read as float; the
+// log-probabilities stay float32 (autocast's float32 list: the loss is computed in float).
+// classification_counts ranks each row's label as src/train/evaluate.ts did on the host.
 #include <cmath>
 #include <string>
 
@@ -14,15 +17,19 @@ namespace {
 constexpr int64_t kParallelMin = 1 << 14;
 
 // Writes log_probs[r] = logits[r] - logsumexp(logits[r]) and returns the log-sum-exp.
-inline double log_softmax_row(float* lp,        // (classes)
-                              const float* z,   // (classes)
+template <typename T>
+inline double log_softmax_row(float* lp,     // (classes)
+                              const T* z,    // (classes)
                               int64_t classes) {
   float m = -INFINITY;
-  for (int64_t k = 0; k < classes; k++) m = z[k] > m ? z[k] : m;
+  for (int64_t k = 0; k < classes; k++) {
+    const float v = to_f32(z[k]);
+    m = v > m ? v : m;
+  }
   double s = 0.0;
-  for (int64_t k = 0; k < classes; k++) s += std::exp(static_cast<double>(z[k]) - m);
+  for (int64_t k = 0; k < classes; k++) s += std::exp(static_cast<double>(to_f32(z[k])) - m);
   const double lse = static_cast<double>(m) + std::log(s);
-  for (int64_t k = 0; k < classes; k++) lp[k] = static_cast<float>(static_cast<double>(z[k]) - lse);
+  for (int64_t k = 0; k < classes; k++) lp[k] = static_cast<float>(static_cast<double>(to_f32(z[k])) - lse);
   return lse;
 }
 
@@ -40,64 +47,128 @@ Status check_labels(const char* op, const int32_t* labels, int64_t rows, int64_t
 
 }  // namespace
 
-Status cross_entropy_forward(Context& ctx, float* losses, float* log_probs, const float* logits,
-                             const int32_t* labels, int64_t rows, int64_t classes) {
-  LW_RETURN_IF_ERROR(check_labels("cross_entropy_forward", labels, rows, classes));
-#pragma omp parallel for schedule(static) if (rows * classes > kParallelMin)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* z = logits + r * classes;
-    const double lse = log_softmax_row(log_probs + r * classes, z, classes);
-    losses[r] = static_cast<float>(lse - static_cast<double>(z[labels[r]]));
-  }
-  return Status::Ok();
-}
+#define LW_TYPED(ptr) static_cast<T*>(ptr)
+#define LW_CTYPED(ptr) static_cast<const T*>(ptr)
 
-Status cross_entropy_backward(Context& ctx, float* dlogits, const float* dlosses, const float* log_probs,
-                              const int32_t* labels, int64_t rows, int64_t classes) {
-  LW_RETURN_IF_ERROR(check_labels("cross_entropy_backward", labels, rows, classes));
+Status cross_entropy_forward(Context& ctx, float* losses, float* log_probs, const void* logits,
+                             const int32_t* labels, DType dtype, int64_t rows, int64_t classes) {
+  const char* op = "cross_entropy_forward";
+  LW_RETURN_IF_ERROR(check_labels(op, labels, rows, classes));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* zt = LW_CTYPED(logits);
 #pragma omp parallel for schedule(static) if (rows * classes > kParallelMin)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* lp = log_probs + r * classes;  // (classes)
-    float* d = dlogits + r * classes;           // (classes)
-    const double g = dlosses[r];
-    for (int64_t k = 0; k < classes; k++) {
-      const double p = std::exp(static_cast<double>(lp[k]));
-      d[k] = static_cast<float>(g * (k == labels[r] ? p - 1.0 : p));
+    for (int64_t r = 0; r < rows; r++) {
+      const T* z = zt + r * classes;
+      const double lse = log_softmax_row(log_probs + r * classes, z, classes);
+      losses[r] = static_cast<float>(lse - static_cast<double>(to_f32(z[labels[r]])));
     }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
-Status soft_cross_entropy_forward(Context& ctx, float* losses, float* log_probs, const float* logits,
-                                  const float* targets, int64_t rows, int64_t classes) {
-  LW_RETURN_IF_ERROR(check_sizes("soft_cross_entropy_forward", {{"rows", rows}, {"classes", classes}}));
+Status cross_entropy_backward(Context& ctx, void* dlogits, const float* dlosses, const float* log_probs,
+                              const int32_t* labels, DType dtype, int64_t rows, int64_t classes) {
+  const char* op = "cross_entropy_backward";
+  LW_RETURN_IF_ERROR(check_labels(op, labels, rows, classes));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    T* dt = LW_TYPED(dlogits);
 #pragma omp parallel for schedule(static) if (rows * classes > kParallelMin)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* z = logits + r * classes;   // (classes)
-    const float* t = targets + r * classes;  // (classes)
-    const double lse = log_softmax_row(log_probs + r * classes, z, classes);
-    double loss = 0.0;
-    for (int64_t k = 0; k < classes; k++) loss -= static_cast<double>(t[k]) * (static_cast<double>(z[k]) - lse);
-    losses[r] = static_cast<float>(loss);
-  }
-  return Status::Ok();
+    for (int64_t r = 0; r < rows; r++) {
+      const float* lp = log_probs + r * classes;  // (classes)
+      T* d = dt + r * classes;                    // (classes)
+      const double g = dlosses[r];
+      for (int64_t k = 0; k < classes; k++) {
+        const double p = std::exp(static_cast<double>(lp[k]));
+        d[k] = from_f32<T>(static_cast<float>(g * (k == labels[r] ? p - 1.0 : p)));
+      }
+    }
+    return Status::Ok();
+  });
 }
 
-Status soft_cross_entropy_backward(Context& ctx, float* dlogits, const float* dlosses, const float* log_probs,
-                                   const float* targets, int64_t rows, int64_t classes) {
-  LW_RETURN_IF_ERROR(check_sizes("soft_cross_entropy_backward", {{"rows", rows}, {"classes", classes}}));
+Status soft_cross_entropy_forward(Context& ctx, float* losses, float* log_probs, const void* logits,
+                                  const float* targets, DType dtype, int64_t rows, int64_t classes) {
+  const char* op = "soft_cross_entropy_forward";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"rows", rows}, {"classes", classes}}));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* zt = LW_CTYPED(logits);
 #pragma omp parallel for schedule(static) if (rows * classes > kParallelMin)
-  for (int64_t r = 0; r < rows; r++) {
-    const float* lp = log_probs + r * classes;  // (classes)
-    const float* t = targets + r * classes;     // (classes)
-    float* d = dlogits + r * classes;           // (classes)
-    double tsum = 0.0;
-    for (int64_t k = 0; k < classes; k++) tsum += static_cast<double>(t[k]);
-    const double g = dlosses[r];
-    for (int64_t k = 0; k < classes; k++)
-      d[k] = static_cast<float>(g * (std::exp(static_cast<double>(lp[k])) * tsum - static_cast<double>(t[k])));
-  }
-  return Status::Ok();
+    for (int64_t r = 0; r < rows; r++) {
+      const T* z = zt + r * classes;           // (classes)
+      const float* t = targets + r * classes;  // (classes)
+      const double lse = log_softmax_row(log_probs + r * classes, z, classes);
+      double loss = 0.0;
+      for (int64_t k = 0; k < classes; k++) loss -= static_cast<double>(t[k]) * (static_cast<double>(to_f32(z[k])) - lse);
+      losses[r] = static_cast<float>(loss);
+    }
+    return Status::Ok();
+  });
 }
+
+Status soft_cross_entropy_backward(Context& ctx, void* dlogits, const float* dlosses, const float* log_probs,
+                                   const float* targets, DType dtype, int64_t rows, int64_t classes) {
+  const char* op = "soft_cross_entropy_backward";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"rows", rows}, {"classes", classes}}));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    T* dt = LW_TYPED(dlogits);
+#pragma omp parallel for schedule(static) if (rows * classes > kParallelMin)
+    for (int64_t r = 0; r < rows; r++) {
+      const float* lp = log_probs + r * classes;  // (classes)
+      const float* t = targets + r * classes;     // (classes)
+      T* d = dt + r * classes;                    // (classes)
+      double tsum = 0.0;
+      for (int64_t k = 0; k < classes; k++) tsum += static_cast<double>(t[k]);
+      const double g = dlosses[r];
+      for (int64_t k = 0; k < classes; k++)
+        d[k] = from_f32<T>(static_cast<float>(g * (std::exp(static_cast<double>(lp[k])) * tsum - static_cast<double>(t[k]))));
+    }
+    return Status::Ok();
+  });
+}
+
+// Per row: non-finite if any logit is NaN or +-inf (wrong for both counts); otherwise the number of
+// classes ranked above the label (greater, or equal with a lower index) decides top-1 (none) and
+// top-k (fewer than k).
+Status classification_counts(Context& ctx, int32_t* counts, const void* logits, const int32_t* labels, DType dtype,
+                             int64_t rows, int64_t classes, int64_t k) {
+  const char* op = "classification_counts";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"k", k}}));
+  LW_RETURN_IF_ERROR(check_labels(op, labels, rows, classes));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* zt = LW_CTYPED(logits);
+    int64_t top1 = 0, topk = 0, bad = 0;
+#pragma omp parallel for schedule(static) reduction(+ : top1, topk, bad) if (rows * classes > kParallelMin)
+    for (int64_t r = 0; r < rows; r++) {
+      const T* z = zt + r * classes;
+      const int64_t label = labels[r];
+      const float target = to_f32(z[label]);
+      bool finite = true;
+      int64_t greater = 0;
+      for (int64_t c = 0; c < classes; c++) {
+        const float v = to_f32(z[c]);
+        finite = finite && std::isfinite(v);
+        greater += (v > target || (v == target && c < label)) ? 1 : 0;
+      }
+      if (!finite) {
+        bad++;
+        continue;
+      }
+      top1 += greater == 0 ? 1 : 0;
+      topk += greater < k ? 1 : 0;
+    }
+    counts[0] += static_cast<int32_t>(top1);
+    counts[1] += static_cast<int32_t>(topk);
+    counts[2] += static_cast<int32_t>(bad);
+    return Status::Ok();
+  });
+}
+
+#undef LW_TYPED
+#undef LW_CTYPED
 
 }  // namespace layerwise::cpu

@@ -1,7 +1,8 @@
 // CPU full reductions to a scalar (sum, sum of |x|, sum of squares) and the probe's per-tensor
 // mean |gradient| over many tensors in one call. Accumulation is in double over fixed blocks of
 // kBlock elements (in parallel), then the block sums are added in order on one thread: the result
-// is the same for every thread count.
+// is the same for every thread count. Single-tensor reductions read float32, bfloat16 or float16;
+// accumulate_loss keeps a device-side running loss sum and the first non-finite step.
 #include <cmath>
 #include <new>
 #include <string>
@@ -17,12 +18,12 @@ constexpr int64_t kBlock = 1 << 15;
 
 enum class Term { kValue, kAbs, kSquare };
 
-template <Term term>
-inline double block_sum(const float* x, int64_t len) {
+template <Term term, typename T>
+inline double block_sum(const T* x, int64_t len) {
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
   for (int64_t i = 0; i < len; i++) {
-    const double v = static_cast<double>(x[i]);
+    const double v = static_cast<double>(to_f32(x[i]));
     s += term == Term::kValue ? v : (term == Term::kAbs ? std::fabs(v) : v * v);
   }
   return s;
@@ -32,9 +33,9 @@ Status out_of_memory(const char* op, int64_t count) {
   return Status::Error(StatusCode::kOutOfMemory, op, "no memory for " + std::to_string(count) + " partial sums");
 }
 
-template <Term term>
+template <Term term, typename T>
 Status reduce_scalar(const char* op, float* out,  // (1)
-                     const float* x,              // (n)
+                     const T* x,                  // (n)
                      int64_t n, double scale) {
   LW_RETURN_IF_ERROR(check_sizes(op, {{"n", n}}));
   const int64_t blocks = (n + kBlock - 1) / kBlock;
@@ -56,18 +57,33 @@ Status reduce_scalar(const char* op, float* out,  // (1)
   return Status::Ok();
 }
 
+template <Term term>
+Status reduce_typed(const char* op, float* out, const void* x, DType dtype, int64_t n, double scale) {
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    return reduce_scalar<term>(op, out, static_cast<const T*>(x), n, scale);
+  });
+}
+
 }  // namespace
 
-Status reduce_sum(Context& ctx, float* out, const float* x, int64_t n, double scale) {
-  return reduce_scalar<Term::kValue>("reduce_sum", out, x, n, scale);
+Status reduce_sum(Context& ctx, float* out, const void* x, DType dtype, int64_t n, double scale) {
+  return reduce_typed<Term::kValue>("reduce_sum", out, x, dtype, n, scale);
 }
 
-Status reduce_abs_sum(Context& ctx, float* out, const float* x, int64_t n, double scale) {
-  return reduce_scalar<Term::kAbs>("reduce_abs_sum", out, x, n, scale);
+Status reduce_abs_sum(Context& ctx, float* out, const void* x, DType dtype, int64_t n, double scale) {
+  return reduce_typed<Term::kAbs>("reduce_abs_sum", out, x, dtype, n, scale);
 }
 
-Status reduce_sum_squares(Context& ctx, float* out, const float* x, int64_t n, double scale) {
-  return reduce_scalar<Term::kSquare>("reduce_sum_squares", out, x, n, scale);
+Status reduce_sum_squares(Context& ctx, float* out, const void* x, DType dtype, int64_t n, double scale) {
+  return reduce_typed<Term::kSquare>("reduce_sum_squares", out, x, dtype, n, scale);
+}
+
+Status accumulate_loss(Context& ctx, float* sum, int32_t* first_bad_step, const float* loss, int64_t step) {
+  const float v = loss[0];
+  sum[0] += v;
+  if (!std::isfinite(v) && first_bad_step[0] < 0) first_bad_step[0] = static_cast<int32_t>(step);
+  return Status::Ok();
 }
 
 namespace {

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { loadCheckpoint } from '../train/checkpoint';
 import { resolveConfig, type TrainConfig } from '../train/config';
-import { evaluate } from '../train/evaluate';
+import { evaluate, nonFiniteNote } from '../train/evaluate';
 import { applyMupReadout } from '../optim/mup';
 import { buildData, buildModel, withMupBase } from '../train/setup';
 import { choice, positiveInt } from './options';
@@ -53,7 +53,7 @@ Examples:
       }
       const result = evaluate(model, data.test);
       if (opts.json) console.log(JSON.stringify({ kind: 'eval', weights: weightsFile, ...result }));
-      else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%`);
+      else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%${nonFiniteNote(result)}`);
       model.dispose();
     });
 }

@@ -9,6 +9,7 @@ import { ArgumentError } from '../errors';
 import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
+import { nonFiniteNote } from '../train/evaluate';
 import { betas, choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, stepsOrEpoch } from './options';
 
 const d = DEFAULT_CONFIG;
@@ -114,7 +115,7 @@ Examples:
       }
       if (!json) {
         console.log(`\ndone: ${summary.steps} steps in ${summary.seconds.toFixed(1)} s; test top-1 ${summary.final.top1.toFixed(2)}%, ` +
-          `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}\nrun folder: ${summary.dir}`);
+          `top-5 ${summary.final.top5.toFixed(2)}%, loss ${summary.final.loss.toFixed(4)}${nonFiniteNote(summary.final)}\nrun folder: ${summary.dir}`);
       }
     });
 }

@@ -82,12 +82,14 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "cross_entropy_forward",
     "cross_entropy_backward",
     "soft_cross_entropy_forward",
-    "soft_cross_entropy_backward"
+    "soft_cross_entropy_backward",
+    "classification_counts"
   ],
   "reduce": [
     "reduce_sum",
     "reduce_abs_sum",
     "reduce_sum_squares",
+    "accumulate_loss",
     "multi_reduce_abs_sum",
     "multi_reduce_sum_squares"
   ],

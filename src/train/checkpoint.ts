@@ -37,7 +37,7 @@ export interface RunState {
   /** The fp16 loss scaler's state (GradScaler.stateDict()); absent for fp32 / bf16 runs. */
   scaler?: GradScalerState;
   /** Set by the last checkpoint of a finished run: its final evaluation (its summary is written). */
-  final?: { loss: number; top1: number; top5: number; samples: number };
+  final?: { loss: number; top1: number; top5: number; samples: number; nonFinite?: number };
 }
 
 interface StoredState extends RunState {

@@ -1,57 +1,67 @@
 // Evaluation: mean cross-entropy, top-1 and top-5 accuracy (in %) over a loader, in eval mode
-// without recording gradients; the model's mode is restored afterwards.
+// without recording gradients; the model's mode is restored afterwards. The counts and the loss
+// sum accumulate on the device (classification_counts, accumulate_loss) and are read once at the
+// end, not per batch. A row with any non-finite logit (NaN, +-inf) counts as wrong for top-1 and
+// top-5 and is reported in `nonFinite`.
 import { noGrad } from '../autograd/tape';
 import { crossEntropy } from '../autograd/ops/loss';
 import type { DataLoader } from '../data/loader';
-import { scope } from '../memory';
+import { keep, scope } from '../memory';
+import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
+import { ShapeError } from '../errors';
+import { Tensor } from '../tensor';
 
 export interface EvalResult {
   loss: number;
   top1: number;
   top5: number;
   samples: number;
+  /** Rows whose logits held a NaN or an infinity (counted as wrong). */
+  nonFinite: number;
 }
 
-/** Counts rows whose label is the arg max (top-1) or among the k largest logits (top-k). */
-export function topKCounts(logits: Float32Array, labels: Int32Array, classes: number, k: number): { top1: number; topk: number } {
-  let top1 = 0;
-  let topk = 0;
-  for (let r = 0; r < labels.length; r++) {
-    const row = logits.subarray(r * classes, (r + 1) * classes);
-    const target = row[labels[r]];
-    let greater = 0;
-    for (let c = 0; c < classes; c++) if (row[c] > target || (row[c] === target && c < labels[r])) greater++;
-    if (greater === 0) top1++;
-    if (greater < k) topk++;
-  }
-  return { top1, topk };
+/** ", N rows with non-finite logits (counted wrong)" when there were any, else "". */
+export function nonFiniteNote(result: EvalResult): string {
+  return result.nonFinite > 0 ? `, ${result.nonFinite} rows with non-finite logits (counted wrong)` : '';
 }
 
 export function evaluate(model: Module, loader: DataLoader): EvalResult {
   const wasTraining = model.training;
   model.eval();
-  let lossSum = 0;
-  let top1 = 0;
-  let top5 = 0;
   let samples = 0;
+  let counts: Tensor | null = null; // (top-1, top-5, non-finite) int32, on the model's device
+  let lossSum: Tensor | null = null; // float32 scalar
+  let firstBad: Tensor | null = null; // int32: the first batch with a non-finite loss (unused)
+  let batchIndex = 0;
   try {
     noGrad(() => {
       for (const batch of loader.iterate(0)) {
         scope(() => {
           const logits = model.call(batch.images);
+          if (logits.ndim !== 2) throw new ShapeError(`evaluate: expected logits (N, classes), got shape [${logits.shape.join(', ')}]`);
+          if (counts === null) {
+            counts = keep(Tensor.zeros([3], { dtype: 'int32', device: logits.device }));
+            lossSum = keep(Tensor.zeros([], { device: logits.device }));
+            firstBad = keep(Tensor.full([], -1, { dtype: 'int32', device: logits.device }));
+          }
           const n = batch.labels.shape[0];
-          lossSum += crossEntropy(logits, batch.labels, 'sum').item();
-          const counts = topKCounts(logits.toArray() as Float32Array, batch.labels.toArray() as Int32Array, logits.shape[1], 5);
-          top1 += counts.top1;
-          top5 += counts.topk;
+          const loss = crossEntropy(logits, batch.labels, 'sum');
+          kernels.accumulate_loss(lossSum!.buffer, firstBad!.buffer, loss.buffer, batchIndex++);
+          const rows = logits.contiguous();
+          kernels.classification_counts(counts.buffer, rows.buffer, batch.labels.bufferFor('evaluate'), rows.dtype, n, rows.shape[1], 5);
           samples += n;
           batch.dispose();
         });
       }
     });
+    // The only device reads of the evaluation: the three counts and the loss sum.
+    const c = counts as Tensor | null;
+    const [top1, top5, nonFinite] = c === null ? [0, 0, 0] : Array.from(c.toArray());
+    const loss = lossSum === null ? NaN : (lossSum as Tensor).item();
+    return { loss: loss / samples, top1: (100 * top1) / samples, top5: (100 * top5) / samples, samples, nonFinite };
   } finally {
     model.train(wasTraining);
+    for (const t of [counts as Tensor | null, lossSum as Tensor | null, firstBad as Tensor | null]) t?.dispose();
   }
-  return { loss: lossSum / samples, top1: (100 * top1) / samples, top5: (100 * top5) / samples, samples };
 }

@@ -18,7 +18,7 @@ import { makeSchedule, scheduleWarnings } from './schedule-config';
 import { getRandomState, manualSeed, setRandomState } from '../random';
 import type { TrainConfig } from './config';
 import { CHECKPOINT_FILE, removeStaleTempFiles, saveCheckpoint, type LoadedCheckpoint, type RunState } from './checkpoint';
-import { evaluate, type EvalResult } from './evaluate';
+import { evaluate, nonFiniteNote, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
 import { Progress, progressMode, type ProgressState } from './progress';
@@ -74,7 +74,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
     if (checkpoint.state.step >= totalSteps) {
       // A finished run: its summary is written already; change nothing in its folder.
-      const final = checkpoint.state.final ?? evaluate(model, data.test);
+      const saved = checkpoint.state.final;
+      const final: EvalResult = saved ? { nonFinite: 0, ...saved } : evaluate(model, data.test);
       model.dispose();
       return { dir, steps: checkpoint.state.step, final, seconds: 0, alreadyFinished: true };
     }
@@ -214,9 +215,10 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         ...(probeShare !== null ? { probe_share_of_epoch_time: probeShare } : {}),
         train_loss: state.epochLossSum / Math.max(state.epochLossCount, 1),
         test_loss: final.loss, test_top1: final.top1, test_top5: final.top5,
+        ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}),
       });
       if (probeShare !== null) progress.message(`probe cost: ${(100 * probeShare).toFixed(0)}% of the first epoch's time`);
-      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%`);
+      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}`);
       if (epochDone) {
         state.epoch++;
         state.batchInEpoch = 0;
@@ -232,8 +234,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   progress.finish();
   final ??= evaluate(model, data.test);
   const seconds = (performance.now() - started) / 1000;
-  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, seconds });
-  state.final = { loss: final.loss, top1: final.top1, top5: final.top5, samples: final.samples };
+  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}), seconds });
+  state.final = { loss: final.loss, top1: final.top1, top5: final.top5, samples: final.samples, nonFinite: final.nonFinite };
   save();
   writeRunPlots(dir);
   optimizer.dispose();

@@ -1,9 +1,11 @@
 // Loss kernels (native/cpu/loss.cc) against the float64 references of test/reference/loss.ts:
 // cross-entropy with integer labels and with soft targets, forward (per-row losses and
-// log-probabilities) and backward; backward references checked once against finite differences.
+// log-probabilities) and backward, with float32, bfloat16 and float16 logits (rounded to the
+// dtype first; losses and log-probabilities stay float32, dlogits carry one rounding to the
+// dtype: ULP[dtype] relative on top); backward references checked once against finite differences.
 import { describe, expect, test } from 'vitest';
 import { expectClose } from '../helpers/compare';
-import { empty, f32, i32, kernels, readF32 } from '../helpers/native';
+import { FLOAT_DTYPES, ULP, empty, emptyOf, f32, i32, kernels, readAs, readF32, roundTo, typed } from '../helpers/native';
 import { randint, randn, randu } from '../helpers/random';
 import * as ref from '../reference/loss';
 import { dot, numericGradient } from '../reference/finite-difference';
@@ -36,15 +38,17 @@ const CONFIGS: [number, number, number][] = [
 ];
 
 describe('cross entropy', () => {
-  for (const [rows, classes, std] of CONFIGS) {
-    const cfg = `rows=${rows} classes=${classes} std=${std}`;
-    const logits = rand(rows * classes, 1, std);
+  for (const [rows, classes, std] of CONFIGS) for (const dtype of FLOAT_DTYPES) {
+    const cfg = `${dtype} rows=${rows} classes=${classes} std=${std}`;
+    const logits = roundTo(rand(rows * classes, 1, std), dtype);
+    // dlogits rounded to the dtype (float16 subnormals: an absolute 2^-24).
+    const BACK = { atol: BACKWARD.atol + (dtype === 'float16' ? 2 ** -24 : 0), rtol: BACKWARD.rtol + ULP[dtype] };
     const labels = randint(rows, classes, 2);
     const dlosses = rand(rows, 3);
 
     test(`cross_entropy_forward ${cfg}`, () => {
       const [losses, logProbs] = [empty(rows), empty(rows * classes)];
-      kernels.cross_entropy_forward(losses, logProbs, f32(logits), i32(labels), rows, classes);
+      kernels.cross_entropy_forward(losses, logProbs, typed(logits, dtype), i32(labels), dtype, rows, classes);
       const want = ref.crossEntropy(logits, labels, rows, classes);
       expectClose(readF32(losses, rows), want.losses, FORWARD, 'losses');
       expectClose(readF32(logProbs, rows * classes), want.logProbs, FORWARD, 'log_probs');
@@ -52,15 +56,15 @@ describe('cross entropy', () => {
 
     test(`cross_entropy_backward ${cfg}`, () => {
       const logProbs = Float32Array.from(ref.logSoftmax(logits, rows, classes));
-      const d = empty(rows * classes);
-      kernels.cross_entropy_backward(d, f32(dlosses), f32(logProbs), i32(labels), rows, classes);
-      expectClose(readF32(d, rows * classes), ref.crossEntropyBackward(dlosses, logProbs, labels, rows, classes), BACKWARD);
+      const d = emptyOf(rows * classes, dtype);
+      kernels.cross_entropy_backward(d, f32(dlosses), f32(logProbs), i32(labels), dtype, rows, classes);
+      expectClose(readAs(d, dtype, rows * classes), ref.crossEntropyBackward(dlosses, logProbs, labels, rows, classes), BACK);
     });
 
     test(`soft_cross_entropy_forward ${cfg}`, () => {
       const targets = softTargets(rows, classes, 4);
       const [losses, logProbs] = [empty(rows), empty(rows * classes)];
-      kernels.soft_cross_entropy_forward(losses, logProbs, f32(logits), f32(targets), rows, classes);
+      kernels.soft_cross_entropy_forward(losses, logProbs, typed(logits, dtype), f32(targets), dtype, rows, classes);
       const want = ref.softCrossEntropy(logits, targets, rows, classes);
       expectClose(readF32(losses, rows), want.losses, FORWARD, 'losses');
       expectClose(readF32(logProbs, rows * classes), want.logProbs, FORWARD, 'log_probs');
@@ -69,9 +73,9 @@ describe('cross entropy', () => {
     test(`soft_cross_entropy_backward ${cfg}`, () => {
       const targets = softTargets(rows, classes, 5);
       const logProbs = Float32Array.from(ref.logSoftmax(logits, rows, classes));
-      const d = empty(rows * classes);
-      kernels.soft_cross_entropy_backward(d, f32(dlosses), f32(logProbs), f32(targets), rows, classes);
-      expectClose(readF32(d, rows * classes), ref.softCrossEntropyBackward(dlosses, logProbs, targets, rows, classes), BACKWARD);
+      const d = emptyOf(rows * classes, dtype);
+      kernels.soft_cross_entropy_backward(d, f32(dlosses), f32(logProbs), f32(targets), dtype, rows, classes);
+      expectClose(readAs(d, dtype, rows * classes), ref.softCrossEntropyBackward(dlosses, logProbs, targets, rows, classes), BACK);
     });
   }
 
@@ -82,8 +86,8 @@ describe('cross entropy', () => {
     const onehot = new Float32Array(20);
     labels.forEach((l, r) => (onehot[r * classes + l] = 1));
     const [a, b] = [empty(rows), empty(rows)];
-    kernels.cross_entropy_forward(a, empty(20), f32(logits), i32(labels), rows, classes);
-    kernels.soft_cross_entropy_forward(b, empty(20), f32(logits), f32(onehot), rows, classes);
+    kernels.cross_entropy_forward(a, empty(20), f32(logits), i32(labels), 'float32', rows, classes);
+    kernels.soft_cross_entropy_forward(b, empty(20), f32(logits), f32(onehot), 'float32', rows, classes);
     expect(readF32(b, rows)).toEqual(readF32(a, rows));
   });
 
@@ -108,7 +112,7 @@ describe('argument errors', () => {
       const labels = i32([0, 9, bad, 3]);
       let error: unknown;
       try {
-        kernels.cross_entropy_forward(empty(4), empty(40), f32(new Float32Array(40)), labels, 4, 10);
+        kernels.cross_entropy_forward(empty(4), empty(40), f32(new Float32Array(40)), labels, 'float32', 4, 10);
       } catch (e) {
         error = e;
       }
@@ -117,12 +121,12 @@ describe('argument errors', () => {
     });
   }
   test('cross_entropy_backward with a bad label names the op and row', () => {
-    expect(() => kernels.cross_entropy_backward(empty(6), f32([1, 1]), f32(new Float32Array(6)), i32([0, 3]), 2, 3)).toThrow(
+    expect(() => kernels.cross_entropy_backward(empty(6), f32([1, 1]), f32(new Float32Array(6)), i32([0, 3]), 'float32', 2, 3)).toThrow(
       /cross_entropy_backward.*label 3 at row 1/,
     );
   });
   test('cross_entropy_forward with too few labels fails with ERR_SHAPE', () => {
-    expect(() => kernels.cross_entropy_forward(empty(4), empty(40), f32(new Float32Array(40)), i32([0, 1, 2]), 4, 10)).toThrow(
+    expect(() => kernels.cross_entropy_forward(empty(4), empty(40), f32(new Float32Array(40)), i32([0, 1, 2]), 'float32', 4, 10)).toThrow(
       expect.objectContaining({ code: 'ERR_SHAPE' }),
     );
   });

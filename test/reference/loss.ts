@@ -59,3 +59,31 @@ export function softCrossEntropyBackward(dlosses: ArrayLike<number>, logProbs: A
   }
   return d;
 }
+
+/**
+ * Accuracy counts: [label has the largest logit, label among the k largest, rows with a non-finite
+ * logit]. A class ranks above the label when its logit is greater, or equal with a lower index; a
+ * row with a NaN or infinite logit counts only as non-finite.
+ */
+export function classificationCounts(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, k: number): [number, number, number] {
+  let top1 = 0;
+  let topk = 0;
+  let bad = 0;
+  for (let r = 0; r < labels.length; r++) {
+    const label = labels[r];
+    const target = logits[r * classes + label];
+    let greater = 0;
+    let finite = true;
+    for (let c = 0; c < classes; c++) {
+      const v = logits[r * classes + c];
+      if (!Number.isFinite(v)) finite = false;
+      if (v > target || (v === target && c < label)) greater++;
+    }
+    if (!finite) bad++;
+    else {
+      if (greater === 0) top1++;
+      if (greater < k) topk++;
+    }
+  }
+  return [top1, topk, bad];
+}

@@ -9,70 +9,91 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_cross_entropy_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "cross_entropy_forward", 6);
+  ArgReader args(info, "cross_entropy_forward", 7);
   BufferArg buf_losses = args.buffer(0, "losses");
   BufferArg buf_log_probs = args.buffer(1, "log_probs");
   BufferArg buf_logits = args.buffer(2, "logits");
   BufferArg buf_labels = args.buffer(3, "labels");
-  int64_t rows = args.integer(4, "rows");
-  int64_t classes = args.integer(5, "classes");
+  DType dtype = args.dtype(4, "dtype");
+  int64_t rows = args.integer(5, "rows");
+  int64_t classes = args.integer(6, "classes");
   args.require_elements(buf_losses, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_log_probs, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
-  args.require_elements(buf_logits, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
+  args.require_elements(buf_logits, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_labels, 4, {static_cast<int64_t>(rows)}, "(rows)");
   Backend& be = args.backend({&buf_losses, &buf_log_probs, &buf_logits, &buf_labels}, {});
-  args.check(be.table->cross_entropy_forward(be.ctx, static_cast<float*>(buf_losses.ptr), static_cast<float*>(buf_log_probs.ptr), static_cast<const float*>(buf_logits.ptr), static_cast<const int32_t*>(buf_labels.ptr), rows, classes));
+  args.check(be.table->cross_entropy_forward(be.ctx, static_cast<float*>(buf_losses.ptr), static_cast<float*>(buf_log_probs.ptr), static_cast<const void*>(buf_logits.ptr), static_cast<const int32_t*>(buf_labels.ptr), dtype, rows, classes));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_cross_entropy_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "cross_entropy_backward", 6);
+  ArgReader args(info, "cross_entropy_backward", 7);
   BufferArg buf_dlogits = args.buffer(0, "dlogits");
   BufferArg buf_dlosses = args.buffer(1, "dlosses");
   BufferArg buf_log_probs = args.buffer(2, "log_probs");
   BufferArg buf_labels = args.buffer(3, "labels");
-  int64_t rows = args.integer(4, "rows");
-  int64_t classes = args.integer(5, "classes");
-  args.require_elements(buf_dlogits, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
+  DType dtype = args.dtype(4, "dtype");
+  int64_t rows = args.integer(5, "rows");
+  int64_t classes = args.integer(6, "classes");
+  args.require_elements(buf_dlogits, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_dlosses, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_log_probs, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_labels, 4, {static_cast<int64_t>(rows)}, "(rows)");
   Backend& be = args.backend({&buf_dlogits, &buf_dlosses, &buf_log_probs, &buf_labels}, {});
-  args.check(be.table->cross_entropy_backward(be.ctx, static_cast<float*>(buf_dlogits.ptr), static_cast<const float*>(buf_dlosses.ptr), static_cast<const float*>(buf_log_probs.ptr), static_cast<const int32_t*>(buf_labels.ptr), rows, classes));
+  args.check(be.table->cross_entropy_backward(be.ctx, static_cast<void*>(buf_dlogits.ptr), static_cast<const float*>(buf_dlosses.ptr), static_cast<const float*>(buf_log_probs.ptr), static_cast<const int32_t*>(buf_labels.ptr), dtype, rows, classes));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_soft_cross_entropy_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "soft_cross_entropy_forward", 6);
+  ArgReader args(info, "soft_cross_entropy_forward", 7);
   BufferArg buf_losses = args.buffer(0, "losses");
   BufferArg buf_log_probs = args.buffer(1, "log_probs");
   BufferArg buf_logits = args.buffer(2, "logits");
   BufferArg buf_targets = args.buffer(3, "targets");
-  int64_t rows = args.integer(4, "rows");
-  int64_t classes = args.integer(5, "classes");
+  DType dtype = args.dtype(4, "dtype");
+  int64_t rows = args.integer(5, "rows");
+  int64_t classes = args.integer(6, "classes");
   args.require_elements(buf_losses, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_log_probs, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
-  args.require_elements(buf_logits, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
+  args.require_elements(buf_logits, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_targets, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   Backend& be = args.backend({&buf_losses, &buf_log_probs, &buf_logits, &buf_targets}, {});
-  args.check(be.table->soft_cross_entropy_forward(be.ctx, static_cast<float*>(buf_losses.ptr), static_cast<float*>(buf_log_probs.ptr), static_cast<const float*>(buf_logits.ptr), static_cast<const float*>(buf_targets.ptr), rows, classes));
+  args.check(be.table->soft_cross_entropy_forward(be.ctx, static_cast<float*>(buf_losses.ptr), static_cast<float*>(buf_log_probs.ptr), static_cast<const void*>(buf_logits.ptr), static_cast<const float*>(buf_targets.ptr), dtype, rows, classes));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_soft_cross_entropy_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "soft_cross_entropy_backward", 6);
+  ArgReader args(info, "soft_cross_entropy_backward", 7);
   BufferArg buf_dlogits = args.buffer(0, "dlogits");
   BufferArg buf_dlosses = args.buffer(1, "dlosses");
   BufferArg buf_log_probs = args.buffer(2, "log_probs");
   BufferArg buf_targets = args.buffer(3, "targets");
-  int64_t rows = args.integer(4, "rows");
-  int64_t classes = args.integer(5, "classes");
-  args.require_elements(buf_dlogits, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
+  DType dtype = args.dtype(4, "dtype");
+  int64_t rows = args.integer(5, "rows");
+  int64_t classes = args.integer(6, "classes");
+  args.require_elements(buf_dlogits, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_dlosses, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_log_probs, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   args.require_elements(buf_targets, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
   Backend& be = args.backend({&buf_dlogits, &buf_dlosses, &buf_log_probs, &buf_targets}, {});
-  args.check(be.table->soft_cross_entropy_backward(be.ctx, static_cast<float*>(buf_dlogits.ptr), static_cast<const float*>(buf_dlosses.ptr), static_cast<const float*>(buf_log_probs.ptr), static_cast<const float*>(buf_targets.ptr), rows, classes));
+  args.check(be.table->soft_cross_entropy_backward(be.ctx, static_cast<void*>(buf_dlogits.ptr), static_cast<const float*>(buf_dlosses.ptr), static_cast<const float*>(buf_log_probs.ptr), static_cast<const float*>(buf_targets.ptr), dtype, rows, classes));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_classification_counts(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "classification_counts", 7);
+  BufferArg buf_counts = args.buffer(0, "counts");
+  BufferArg buf_logits = args.buffer(1, "logits");
+  BufferArg buf_labels = args.buffer(2, "labels");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t rows = args.integer(4, "rows");
+  int64_t classes = args.integer(5, "classes");
+  int64_t k = args.integer(6, "k");
+  args.require_elements(buf_counts, 4, {static_cast<int64_t>(3)}, "(3)");
+  args.require_elements(buf_logits, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(classes)}, "(rows, classes)");
+  args.require_elements(buf_labels, 4, {static_cast<int64_t>(rows)}, "(rows)");
+  Backend& be = args.backend({&buf_counts, &buf_logits, &buf_labels}, {});
+  args.check(be.table->classification_counts(be.ctx, static_cast<int32_t*>(buf_counts.ptr), static_cast<const void*>(buf_logits.ptr), static_cast<const int32_t*>(buf_labels.ptr), dtype, rows, classes, k));
   return info.Env().Undefined();
 }
 
@@ -83,6 +104,7 @@ void register_loss_kernels(Napi::Env env, Napi::Object target) {
   target.Set("cross_entropy_backward", Napi::Function::New(env, kernel_cross_entropy_backward, "cross_entropy_backward"));
   target.Set("soft_cross_entropy_forward", Napi::Function::New(env, kernel_soft_cross_entropy_forward, "soft_cross_entropy_forward"));
   target.Set("soft_cross_entropy_backward", Napi::Function::New(env, kernel_soft_cross_entropy_backward, "soft_cross_entropy_backward"));
+  target.Set("classification_counts", Napi::Function::New(env, kernel_classification_counts, "classification_counts"));
 }
 
 }  // namespace layerwise::binding

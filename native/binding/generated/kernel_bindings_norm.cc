@@ -9,7 +9,7 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_batchnorm2d_forward_train(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "batchnorm2d_forward_train", 13);
+  ArgReader args(info, "batchnorm2d_forward_train", 15);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_save_mean = args.buffer(1, "save_mean");
   BufferArg buf_save_invstd = args.buffer(2, "save_invstd");
@@ -18,49 +18,53 @@ Napi::Value kernel_batchnorm2d_forward_train(const Napi::CallbackInfo& info) {
   BufferArg buf_x = args.buffer(5, "x");
   BufferArg buf_gamma = args.buffer(6, "gamma");
   BufferArg buf_beta = args.buffer(7, "beta");
-  int64_t n = args.integer(8, "n");
-  int64_t c = args.integer(9, "c");
-  int64_t hw = args.integer(10, "hw");
-  float momentum = static_cast<float>(args.number(11, "momentum"));
-  float eps = static_cast<float>(args.number(12, "eps"));
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  DType dtype = args.dtype(8, "dtype");
+  int64_t n = args.integer(9, "n");
+  int64_t c = args.integer(10, "c");
+  int64_t hw = args.integer(11, "hw");
+  bool channels_last = args.boolean(12, "channels_last");
+  float momentum = static_cast<float>(args.number(13, "momentum"));
+  float eps = static_cast<float>(args.number(14, "eps"));
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_save_invstd, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_mean, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_var, 4, {static_cast<int64_t>(c)}, "(c)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_beta, 4, {static_cast<int64_t>(c)}, "(c)");
   Backend& be = args.backend({&buf_y, &buf_save_mean, &buf_save_invstd, &buf_running_mean, &buf_running_var, &buf_x, &buf_gamma, &buf_beta}, {});
-  args.check(be.table->batchnorm2d_forward_train(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<float*>(buf_save_mean.ptr), static_cast<float*>(buf_save_invstd.ptr), static_cast<float*>(buf_running_mean.ptr), static_cast<float*>(buf_running_var.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), n, c, hw, momentum, eps));
+  args.check(be.table->batchnorm2d_forward_train(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<float*>(buf_save_mean.ptr), static_cast<float*>(buf_save_invstd.ptr), static_cast<float*>(buf_running_mean.ptr), static_cast<float*>(buf_running_var.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), dtype, n, c, hw, channels_last, momentum, eps));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_batchnorm2d_forward_eval(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "batchnorm2d_forward_eval", 10);
+  ArgReader args(info, "batchnorm2d_forward_eval", 12);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
   BufferArg buf_gamma = args.buffer(2, "gamma");
   BufferArg buf_beta = args.buffer(3, "beta");
   BufferArg buf_running_mean = args.buffer(4, "running_mean");
   BufferArg buf_running_var = args.buffer(5, "running_var");
-  int64_t n = args.integer(6, "n");
-  int64_t c = args.integer(7, "c");
-  int64_t hw = args.integer(8, "hw");
-  float eps = static_cast<float>(args.number(9, "eps"));
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  DType dtype = args.dtype(6, "dtype");
+  int64_t n = args.integer(7, "n");
+  int64_t c = args.integer(8, "c");
+  int64_t hw = args.integer(9, "hw");
+  bool channels_last = args.boolean(10, "channels_last");
+  float eps = static_cast<float>(args.number(11, "eps"));
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_beta, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_mean, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_var, 4, {static_cast<int64_t>(c)}, "(c)");
   Backend& be = args.backend({&buf_y, &buf_x, &buf_gamma, &buf_beta, &buf_running_mean, &buf_running_var}, {});
-  args.check(be.table->batchnorm2d_forward_eval(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), static_cast<const float*>(buf_running_mean.ptr), static_cast<const float*>(buf_running_var.ptr), n, c, hw, eps));
+  args.check(be.table->batchnorm2d_forward_eval(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), static_cast<const float*>(buf_running_mean.ptr), static_cast<const float*>(buf_running_var.ptr), dtype, n, c, hw, channels_last, eps));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_batchnorm2d_backward_train(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "batchnorm2d_backward_train", 11);
+  ArgReader args(info, "batchnorm2d_backward_train", 13);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dgamma = args.buffer(1, "dgamma");
   BufferArg buf_dbeta = args.buffer(2, "dbeta");
@@ -69,24 +73,26 @@ Napi::Value kernel_batchnorm2d_backward_train(const Napi::CallbackInfo& info) {
   BufferArg buf_gamma = args.buffer(5, "gamma");
   BufferArg buf_save_mean = args.buffer(6, "save_mean");
   BufferArg buf_save_invstd = args.buffer(7, "save_invstd");
-  int64_t n = args.integer(8, "n");
-  int64_t c = args.integer(9, "c");
-  int64_t hw = args.integer(10, "hw");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  DType dtype = args.dtype(8, "dtype");
+  int64_t n = args.integer(9, "n");
+  int64_t c = args.integer(10, "c");
+  int64_t hw = args.integer(11, "hw");
+  bool channels_last = args.boolean(12, "channels_last");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_dgamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_dbeta, 4, {static_cast<int64_t>(c)}, "(c)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_save_invstd, 4, {static_cast<int64_t>(c)}, "(c)");
   Backend& be = args.backend({&buf_dx, &buf_dgamma, &buf_dbeta, &buf_dy, &buf_x, &buf_gamma, &buf_save_mean, &buf_save_invstd}, {});
-  args.check(be.table->batchnorm2d_backward_train(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_save_mean.ptr), static_cast<const float*>(buf_save_invstd.ptr), n, c, hw));
+  args.check(be.table->batchnorm2d_backward_train(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_save_mean.ptr), static_cast<const float*>(buf_save_invstd.ptr), dtype, n, c, hw, channels_last));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_batchnorm2d_backward_eval(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "batchnorm2d_backward_eval", 12);
+  ArgReader args(info, "batchnorm2d_backward_eval", 14);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dgamma = args.buffer(1, "dgamma");
   BufferArg buf_dbeta = args.buffer(2, "dbeta");
@@ -95,47 +101,50 @@ Napi::Value kernel_batchnorm2d_backward_eval(const Napi::CallbackInfo& info) {
   BufferArg buf_gamma = args.buffer(5, "gamma");
   BufferArg buf_running_mean = args.buffer(6, "running_mean");
   BufferArg buf_running_var = args.buffer(7, "running_var");
-  int64_t n = args.integer(8, "n");
-  int64_t c = args.integer(9, "c");
-  int64_t hw = args.integer(10, "hw");
-  float eps = static_cast<float>(args.number(11, "eps"));
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  DType dtype = args.dtype(8, "dtype");
+  int64_t n = args.integer(9, "n");
+  int64_t c = args.integer(10, "c");
+  int64_t hw = args.integer(11, "hw");
+  bool channels_last = args.boolean(12, "channels_last");
+  float eps = static_cast<float>(args.number(13, "eps"));
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_dgamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_dbeta, 4, {static_cast<int64_t>(c)}, "(c)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_mean, 4, {static_cast<int64_t>(c)}, "(c)");
   args.require_elements(buf_running_var, 4, {static_cast<int64_t>(c)}, "(c)");
   Backend& be = args.backend({&buf_dx, &buf_dgamma, &buf_dbeta, &buf_dy, &buf_x, &buf_gamma, &buf_running_mean, &buf_running_var}, {});
-  args.check(be.table->batchnorm2d_backward_eval(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_running_mean.ptr), static_cast<const float*>(buf_running_var.ptr), n, c, hw, eps));
+  args.check(be.table->batchnorm2d_backward_eval(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_running_mean.ptr), static_cast<const float*>(buf_running_var.ptr), dtype, n, c, hw, channels_last, eps));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_layernorm_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "layernorm_forward", 9);
+  ArgReader args(info, "layernorm_forward", 10);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_save_mean = args.buffer(1, "save_mean");
   BufferArg buf_save_rstd = args.buffer(2, "save_rstd");
   BufferArg buf_x = args.buffer(3, "x");
   BufferArg buf_gamma = args.buffer(4, "gamma");
   BufferArg buf_beta = args.buffer(5, "beta");
-  int64_t rows = args.integer(6, "rows");
-  int64_t cols = args.integer(7, "cols");
-  float eps = static_cast<float>(args.number(8, "eps"));
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  DType dtype = args.dtype(6, "dtype");
+  int64_t rows = args.integer(7, "rows");
+  int64_t cols = args.integer(8, "cols");
+  float eps = static_cast<float>(args.number(9, "eps"));
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_save_rstd, 4, {static_cast<int64_t>(rows)}, "(rows)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(cols)}, "(cols)");
   args.require_elements(buf_beta, 4, {static_cast<int64_t>(cols)}, "(cols)");
   Backend& be = args.backend({&buf_y, &buf_save_mean, &buf_save_rstd, &buf_x, &buf_gamma, &buf_beta}, {});
-  args.check(be.table->layernorm_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<float*>(buf_save_mean.ptr), static_cast<float*>(buf_save_rstd.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), rows, cols, eps));
+  args.check(be.table->layernorm_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<float*>(buf_save_mean.ptr), static_cast<float*>(buf_save_rstd.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), dtype, rows, cols, eps));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_layernorm_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "layernorm_backward", 10);
+  ArgReader args(info, "layernorm_backward", 11);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dgamma = args.buffer(1, "dgamma");
   BufferArg buf_dbeta = args.buffer(2, "dbeta");
@@ -144,18 +153,19 @@ Napi::Value kernel_layernorm_backward(const Napi::CallbackInfo& info) {
   BufferArg buf_gamma = args.buffer(5, "gamma");
   BufferArg buf_save_mean = args.buffer(6, "save_mean");
   BufferArg buf_save_rstd = args.buffer(7, "save_rstd");
-  int64_t rows = args.integer(8, "rows");
-  int64_t cols = args.integer(9, "cols");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  DType dtype = args.dtype(8, "dtype");
+  int64_t rows = args.integer(9, "rows");
+  int64_t cols = args.integer(10, "cols");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   args.require_elements(buf_dgamma, 4, {static_cast<int64_t>(cols)}, "(cols)");
   args.require_elements(buf_dbeta, 4, {static_cast<int64_t>(cols)}, "(cols)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(rows), static_cast<int64_t>(cols)}, "(rows, cols)");
   args.require_elements(buf_gamma, 4, {static_cast<int64_t>(cols)}, "(cols)");
   args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(rows)}, "(rows)");
   args.require_elements(buf_save_rstd, 4, {static_cast<int64_t>(rows)}, "(rows)");
   Backend& be = args.backend({&buf_dx, &buf_dgamma, &buf_dbeta, &buf_dy, &buf_x, &buf_gamma, &buf_save_mean, &buf_save_rstd}, {});
-  args.check(be.table->layernorm_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const float*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_save_mean.ptr), static_cast<const float*>(buf_save_rstd.ptr), rows, cols));
+  args.check(be.table->layernorm_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_save_mean.ptr), static_cast<const float*>(buf_save_rstd.ptr), dtype, rows, cols));
   return info.Env().Undefined();
 }
 

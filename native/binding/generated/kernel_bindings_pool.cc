@@ -9,10 +9,58 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_maxpool2d_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "maxpool2d_forward", 15);
+  ArgReader args(info, "maxpool2d_forward", 17);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_indices = args.buffer(1, "indices");
   BufferArg buf_x = args.buffer(2, "x");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t batch = args.integer(4, "batch");
+  int64_t channels = args.integer(5, "channels");
+  int64_t in_h = args.integer(6, "in_h");
+  int64_t in_w = args.integer(7, "in_w");
+  int64_t out_h = args.integer(8, "out_h");
+  int64_t out_w = args.integer(9, "out_w");
+  int64_t kernel_h = args.integer(10, "kernel_h");
+  int64_t kernel_w = args.integer(11, "kernel_w");
+  int64_t stride_h = args.integer(12, "stride_h");
+  int64_t stride_w = args.integer(13, "stride_w");
+  int64_t pad_h = args.integer(14, "pad_h");
+  int64_t pad_w = args.integer(15, "pad_w");
+  bool channels_last = args.boolean(16, "channels_last");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  args.require_elements(buf_indices, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
+  Backend& be = args.backend({&buf_y, &buf_indices, &buf_x}, {});
+  args.check(be.table->maxpool2d_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<int32_t*>(buf_indices.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, channels_last));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_maxpool2d_backward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "maxpool2d_backward", 11);
+  BufferArg buf_dx = args.buffer(0, "dx");
+  BufferArg buf_dy = args.buffer(1, "dy");
+  BufferArg buf_indices = args.buffer(2, "indices");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t batch = args.integer(4, "batch");
+  int64_t channels = args.integer(5, "channels");
+  int64_t in_h = args.integer(6, "in_h");
+  int64_t in_w = args.integer(7, "in_w");
+  int64_t out_h = args.integer(8, "out_h");
+  int64_t out_w = args.integer(9, "out_w");
+  bool channels_last = args.boolean(10, "channels_last");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  args.require_elements(buf_indices, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  Backend& be = args.backend({&buf_dx, &buf_dy, &buf_indices}, {});
+  args.check(be.table->maxpool2d_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const int32_t*>(buf_indices.ptr), dtype, batch, channels, in_h, in_w, out_h, out_w, channels_last));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_avgpool2d_forward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "avgpool2d_forward", 17);
+  BufferArg buf_y = args.buffer(0, "y");
+  BufferArg buf_x = args.buffer(1, "x");
+  DType dtype = args.dtype(2, "dtype");
   int64_t batch = args.integer(3, "batch");
   int64_t channels = args.integer(4, "channels");
   int64_t in_h = args.integer(5, "in_h");
@@ -25,106 +73,70 @@ Napi::Value kernel_maxpool2d_forward(const Napi::CallbackInfo& info) {
   int64_t stride_w = args.integer(12, "stride_w");
   int64_t pad_h = args.integer(13, "pad_h");
   int64_t pad_w = args.integer(14, "pad_w");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
-  args.require_elements(buf_indices, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
-  Backend& be = args.backend({&buf_y, &buf_indices, &buf_x}, {});
-  args.check(be.table->maxpool2d_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<int32_t*>(buf_indices.ptr), static_cast<const float*>(buf_x.ptr), batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w));
+  bool count_include_pad = args.boolean(15, "count_include_pad");
+  bool channels_last = args.boolean(16, "channels_last");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
+  Backend& be = args.backend({&buf_y, &buf_x}, {});
+  args.check(be.table->avgpool2d_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad, channels_last));
   return info.Env().Undefined();
 }
 
-Napi::Value kernel_maxpool2d_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "maxpool2d_backward", 9);
+Napi::Value kernel_avgpool2d_backward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "avgpool2d_backward", 17);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
-  BufferArg buf_indices = args.buffer(2, "indices");
+  DType dtype = args.dtype(2, "dtype");
   int64_t batch = args.integer(3, "batch");
   int64_t channels = args.integer(4, "channels");
   int64_t in_h = args.integer(5, "in_h");
   int64_t in_w = args.integer(6, "in_w");
   int64_t out_h = args.integer(7, "out_h");
   int64_t out_w = args.integer(8, "out_w");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
-  args.require_elements(buf_indices, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
-  Backend& be = args.backend({&buf_dx, &buf_dy, &buf_indices}, {});
-  args.check(be.table->maxpool2d_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), static_cast<const int32_t*>(buf_indices.ptr), batch, channels, in_h, in_w, out_h, out_w));
-  return info.Env().Undefined();
-}
-
-Napi::Value kernel_avgpool2d_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "avgpool2d_forward", 15);
-  BufferArg buf_y = args.buffer(0, "y");
-  BufferArg buf_x = args.buffer(1, "x");
-  int64_t batch = args.integer(2, "batch");
-  int64_t channels = args.integer(3, "channels");
-  int64_t in_h = args.integer(4, "in_h");
-  int64_t in_w = args.integer(5, "in_w");
-  int64_t out_h = args.integer(6, "out_h");
-  int64_t out_w = args.integer(7, "out_w");
-  int64_t kernel_h = args.integer(8, "kernel_h");
-  int64_t kernel_w = args.integer(9, "kernel_w");
-  int64_t stride_h = args.integer(10, "stride_h");
-  int64_t stride_w = args.integer(11, "stride_w");
-  int64_t pad_h = args.integer(12, "pad_h");
-  int64_t pad_w = args.integer(13, "pad_w");
-  bool count_include_pad = args.boolean(14, "count_include_pad");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
-  Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->avgpool2d_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad));
-  return info.Env().Undefined();
-}
-
-Napi::Value kernel_avgpool2d_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "avgpool2d_backward", 15);
-  BufferArg buf_dx = args.buffer(0, "dx");
-  BufferArg buf_dy = args.buffer(1, "dy");
-  int64_t batch = args.integer(2, "batch");
-  int64_t channels = args.integer(3, "channels");
-  int64_t in_h = args.integer(4, "in_h");
-  int64_t in_w = args.integer(5, "in_w");
-  int64_t out_h = args.integer(6, "out_h");
-  int64_t out_w = args.integer(7, "out_w");
-  int64_t kernel_h = args.integer(8, "kernel_h");
-  int64_t kernel_w = args.integer(9, "kernel_w");
-  int64_t stride_h = args.integer(10, "stride_h");
-  int64_t stride_w = args.integer(11, "stride_w");
-  int64_t pad_h = args.integer(12, "pad_h");
-  int64_t pad_w = args.integer(13, "pad_w");
-  bool count_include_pad = args.boolean(14, "count_include_pad");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
+  int64_t kernel_h = args.integer(9, "kernel_h");
+  int64_t kernel_w = args.integer(10, "kernel_w");
+  int64_t stride_h = args.integer(11, "stride_h");
+  int64_t stride_w = args.integer(12, "stride_w");
+  int64_t pad_h = args.integer(13, "pad_h");
+  int64_t pad_w = args.integer(14, "pad_w");
+  bool count_include_pad = args.boolean(15, "count_include_pad");
+  bool channels_last = args.boolean(16, "channels_last");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(in_h), static_cast<int64_t>(in_w)}, "(batch, channels, in_h, in_w)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(out_h), static_cast<int64_t>(out_w)}, "(batch, channels, out_h, out_w)");
   Backend& be = args.backend({&buf_dx, &buf_dy}, {});
-  args.check(be.table->avgpool2d_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad));
+  args.check(be.table->avgpool2d_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), dtype, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, count_include_pad, channels_last));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_global_avgpool_forward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "global_avgpool_forward", 5);
+  ArgReader args(info, "global_avgpool_forward", 7);
   BufferArg buf_y = args.buffer(0, "y");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t batch = args.integer(2, "batch");
-  int64_t channels = args.integer(3, "channels");
-  int64_t hw = args.integer(4, "hw");
-  args.require_elements(buf_y, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels)}, "(batch, channels)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(hw)}, "(batch, channels, hw)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t batch = args.integer(3, "batch");
+  int64_t channels = args.integer(4, "channels");
+  int64_t hw = args.integer(5, "hw");
+  bool channels_last = args.boolean(6, "channels_last");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels)}, "(batch, channels)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(hw)}, "(batch, channels, hw)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
-  args.check(be.table->global_avgpool_forward(be.ctx, static_cast<float*>(buf_y.ptr), static_cast<const float*>(buf_x.ptr), batch, channels, hw));
+  args.check(be.table->global_avgpool_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, channels, hw, channels_last));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_global_avgpool_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "global_avgpool_backward", 5);
+  ArgReader args(info, "global_avgpool_backward", 7);
   BufferArg buf_dx = args.buffer(0, "dx");
   BufferArg buf_dy = args.buffer(1, "dy");
-  int64_t batch = args.integer(2, "batch");
-  int64_t channels = args.integer(3, "channels");
-  int64_t hw = args.integer(4, "hw");
-  args.require_elements(buf_dx, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(hw)}, "(batch, channels, hw)");
-  args.require_elements(buf_dy, 4, {static_cast<int64_t>(batch), static_cast<int64_t>(channels)}, "(batch, channels)");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t batch = args.integer(3, "batch");
+  int64_t channels = args.integer(4, "channels");
+  int64_t hw = args.integer(5, "hw");
+  bool channels_last = args.boolean(6, "channels_last");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels), static_cast<int64_t>(hw)}, "(batch, channels, hw)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(channels)}, "(batch, channels)");
   Backend& be = args.backend({&buf_dx, &buf_dy}, {});
-  args.check(be.table->global_avgpool_backward(be.ctx, static_cast<float*>(buf_dx.ptr), static_cast<const float*>(buf_dy.ptr), batch, channels, hw));
+  args.check(be.table->global_avgpool_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), dtype, batch, channels, hw, channels_last));
   return info.Env().Undefined();
 }
 

@@ -9,41 +9,58 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_reduce_sum(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "reduce_sum", 4);
+  ArgReader args(info, "reduce_sum", 5);
   BufferArg buf_out = args.buffer(0, "out");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  double scale = static_cast<double>(args.number(3, "scale"));
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  double scale = static_cast<double>(args.number(4, "scale"));
   args.require_elements(buf_out, 4, {static_cast<int64_t>(1)}, "(1)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_out, &buf_x}, {});
-  args.check(be.table->reduce_sum(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const float*>(buf_x.ptr), n, scale));
+  args.check(be.table->reduce_sum(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const void*>(buf_x.ptr), dtype, n, scale));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_reduce_abs_sum(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "reduce_abs_sum", 4);
+  ArgReader args(info, "reduce_abs_sum", 5);
   BufferArg buf_out = args.buffer(0, "out");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  double scale = static_cast<double>(args.number(3, "scale"));
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  double scale = static_cast<double>(args.number(4, "scale"));
   args.require_elements(buf_out, 4, {static_cast<int64_t>(1)}, "(1)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_out, &buf_x}, {});
-  args.check(be.table->reduce_abs_sum(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const float*>(buf_x.ptr), n, scale));
+  args.check(be.table->reduce_abs_sum(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const void*>(buf_x.ptr), dtype, n, scale));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_reduce_sum_squares(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "reduce_sum_squares", 4);
+  ArgReader args(info, "reduce_sum_squares", 5);
   BufferArg buf_out = args.buffer(0, "out");
   BufferArg buf_x = args.buffer(1, "x");
-  int64_t n = args.integer(2, "n");
-  double scale = static_cast<double>(args.number(3, "scale"));
+  DType dtype = args.dtype(2, "dtype");
+  int64_t n = args.integer(3, "n");
+  double scale = static_cast<double>(args.number(4, "scale"));
   args.require_elements(buf_out, 4, {static_cast<int64_t>(1)}, "(1)");
-  args.require_elements(buf_x, 4, {static_cast<int64_t>(n)}, "(n)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n)}, "(n)");
   Backend& be = args.backend({&buf_out, &buf_x}, {});
-  args.check(be.table->reduce_sum_squares(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const float*>(buf_x.ptr), n, scale));
+  args.check(be.table->reduce_sum_squares(be.ctx, static_cast<float*>(buf_out.ptr), static_cast<const void*>(buf_x.ptr), dtype, n, scale));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_accumulate_loss(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "accumulate_loss", 4);
+  BufferArg buf_sum = args.buffer(0, "sum");
+  BufferArg buf_first_bad_step = args.buffer(1, "first_bad_step");
+  BufferArg buf_loss = args.buffer(2, "loss");
+  int64_t step = args.integer(3, "step");
+  args.require_elements(buf_sum, 4, {static_cast<int64_t>(1)}, "(1)");
+  args.require_elements(buf_first_bad_step, 4, {static_cast<int64_t>(1)}, "(1)");
+  args.require_elements(buf_loss, 4, {static_cast<int64_t>(1)}, "(1)");
+  Backend& be = args.backend({&buf_sum, &buf_first_bad_step, &buf_loss}, {});
+  args.check(be.table->accumulate_loss(be.ctx, static_cast<float*>(buf_sum.ptr), static_cast<int32_t*>(buf_first_bad_step.ptr), static_cast<const float*>(buf_loss.ptr), step));
   return info.Env().Undefined();
 }
 
@@ -89,6 +106,7 @@ void register_reduce_kernels(Napi::Env env, Napi::Object target) {
   target.Set("reduce_sum", Napi::Function::New(env, kernel_reduce_sum, "reduce_sum"));
   target.Set("reduce_abs_sum", Napi::Function::New(env, kernel_reduce_abs_sum, "reduce_abs_sum"));
   target.Set("reduce_sum_squares", Napi::Function::New(env, kernel_reduce_sum_squares, "reduce_sum_squares"));
+  target.Set("accumulate_loss", Napi::Function::New(env, kernel_accumulate_loss, "accumulate_loss"));
   target.Set("multi_reduce_abs_sum", Napi::Function::New(env, kernel_multi_reduce_abs_sum, "multi_reduce_abs_sum"));
   target.Set("multi_reduce_sum_squares", Napi::Function::New(env, kernel_multi_reduce_sum_squares, "multi_reduce_sum_squares"));
 }

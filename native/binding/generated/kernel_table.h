@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "fdd0d186a0285f38";
+constexpr const char* kContractHash = "7d00aadb2367ea99";
 
 struct KernelTable {
   int32_t abi_version;
@@ -47,25 +47,27 @@ struct KernelTable {
   Status (*softmax_backward)(void* ctx, void* dx, const void* dy, const void* y, DType dtype, int64_t rows, int64_t cols);
   Status (*dropout_forward)(void* ctx, void* y, uint8_t* mask, const void* x, DType dtype, int64_t n, float p, int64_t seed, int64_t offset);
   Status (*dropout_backward)(void* ctx, void* dx, const void* dy, const uint8_t* mask, DType dtype, int64_t n, float p);
-  Status (*batchnorm2d_forward_train)(void* ctx, float* y, float* save_mean, float* save_invstd, float* running_mean, float* running_var, const float* x, const float* gamma, const float* beta, int64_t n, int64_t c, int64_t hw, float momentum, float eps);
-  Status (*batchnorm2d_forward_eval)(void* ctx, float* y, const float* x, const float* gamma, const float* beta, const float* running_mean, const float* running_var, int64_t n, int64_t c, int64_t hw, float eps);
-  Status (*batchnorm2d_backward_train)(void* ctx, float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma, const float* save_mean, const float* save_invstd, int64_t n, int64_t c, int64_t hw);
-  Status (*batchnorm2d_backward_eval)(void* ctx, float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma, const float* running_mean, const float* running_var, int64_t n, int64_t c, int64_t hw, float eps);
-  Status (*layernorm_forward)(void* ctx, float* y, float* save_mean, float* save_rstd, const float* x, const float* gamma, const float* beta, int64_t rows, int64_t cols, float eps);
-  Status (*layernorm_backward)(void* ctx, float* dx, float* dgamma, float* dbeta, const float* dy, const float* x, const float* gamma, const float* save_mean, const float* save_rstd, int64_t rows, int64_t cols);
-  Status (*maxpool2d_forward)(void* ctx, float* y, int32_t* indices, const float* x, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w);
-  Status (*maxpool2d_backward)(void* ctx, float* dx, const float* dy, const int32_t* indices, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w);
-  Status (*avgpool2d_forward)(void* ctx, float* y, const float* x, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool count_include_pad);
-  Status (*avgpool2d_backward)(void* ctx, float* dx, const float* dy, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool count_include_pad);
-  Status (*global_avgpool_forward)(void* ctx, float* y, const float* x, int64_t batch, int64_t channels, int64_t hw);
-  Status (*global_avgpool_backward)(void* ctx, float* dx, const float* dy, int64_t batch, int64_t channels, int64_t hw);
-  Status (*cross_entropy_forward)(void* ctx, float* losses, float* log_probs, const float* logits, const int32_t* labels, int64_t rows, int64_t classes);
-  Status (*cross_entropy_backward)(void* ctx, float* dlogits, const float* dlosses, const float* log_probs, const int32_t* labels, int64_t rows, int64_t classes);
-  Status (*soft_cross_entropy_forward)(void* ctx, float* losses, float* log_probs, const float* logits, const float* targets, int64_t rows, int64_t classes);
-  Status (*soft_cross_entropy_backward)(void* ctx, float* dlogits, const float* dlosses, const float* log_probs, const float* targets, int64_t rows, int64_t classes);
-  Status (*reduce_sum)(void* ctx, float* out, const float* x, int64_t n, double scale);
-  Status (*reduce_abs_sum)(void* ctx, float* out, const float* x, int64_t n, double scale);
-  Status (*reduce_sum_squares)(void* ctx, float* out, const float* x, int64_t n, double scale);
+  Status (*batchnorm2d_forward_train)(void* ctx, void* y, float* save_mean, float* save_invstd, float* running_mean, float* running_var, const void* x, const float* gamma, const float* beta, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float momentum, float eps);
+  Status (*batchnorm2d_forward_eval)(void* ctx, void* y, const void* x, const float* gamma, const float* beta, const float* running_mean, const float* running_var, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float eps);
+  Status (*batchnorm2d_backward_train)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* save_mean, const float* save_invstd, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last);
+  Status (*batchnorm2d_backward_eval)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* running_mean, const float* running_var, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float eps);
+  Status (*layernorm_forward)(void* ctx, void* y, float* save_mean, float* save_rstd, const void* x, const float* gamma, const float* beta, DType dtype, int64_t rows, int64_t cols, float eps);
+  Status (*layernorm_backward)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* save_mean, const float* save_rstd, DType dtype, int64_t rows, int64_t cols);
+  Status (*maxpool2d_forward)(void* ctx, void* y, int32_t* indices, const void* x, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool channels_last);
+  Status (*maxpool2d_backward)(void* ctx, void* dx, const void* dy, const int32_t* indices, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, bool channels_last);
+  Status (*avgpool2d_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool count_include_pad, bool channels_last);
+  Status (*avgpool2d_backward)(void* ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool count_include_pad, bool channels_last);
+  Status (*global_avgpool_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t channels, int64_t hw, bool channels_last);
+  Status (*global_avgpool_backward)(void* ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t channels, int64_t hw, bool channels_last);
+  Status (*cross_entropy_forward)(void* ctx, float* losses, float* log_probs, const void* logits, const int32_t* labels, DType dtype, int64_t rows, int64_t classes);
+  Status (*cross_entropy_backward)(void* ctx, void* dlogits, const float* dlosses, const float* log_probs, const int32_t* labels, DType dtype, int64_t rows, int64_t classes);
+  Status (*soft_cross_entropy_forward)(void* ctx, float* losses, float* log_probs, const void* logits, const float* targets, DType dtype, int64_t rows, int64_t classes);
+  Status (*soft_cross_entropy_backward)(void* ctx, void* dlogits, const float* dlosses, const float* log_probs, const float* targets, DType dtype, int64_t rows, int64_t classes);
+  Status (*classification_counts)(void* ctx, int32_t* counts, const void* logits, const int32_t* labels, DType dtype, int64_t rows, int64_t classes, int64_t k);
+  Status (*reduce_sum)(void* ctx, float* out, const void* x, DType dtype, int64_t n, double scale);
+  Status (*reduce_abs_sum)(void* ctx, float* out, const void* x, DType dtype, int64_t n, double scale);
+  Status (*reduce_sum_squares)(void* ctx, float* out, const void* x, DType dtype, int64_t n, double scale);
+  Status (*accumulate_loss)(void* ctx, float* sum, int32_t* first_bad_step, const float* loss, int64_t step);
   Status (*multi_reduce_abs_sum)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*multi_reduce_sum_squares)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double momentum, double dampening, bool nesterov, bool first_step);

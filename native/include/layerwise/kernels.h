@@ -218,148 +218,182 @@ Status dropout_backward(Context& ctx,
                         const uint8_t* mask,  // (n)
                         DType dtype, int64_t n, float p);
 
-// ---- norm.cc ----
+// ---- norm.cc ---- (x, y, dy, dx in the kernel's dtype; statistics, gamma, beta and their
+// gradients float32; statistics accumulate in double. With channels_last, x/y/dx/dy lie NHWC:
+// (n, hw, c) in memory; otherwise (n, c, hw).)
 // Training-mode BatchNorm2d: batch statistics; running_mean/var are updated in place with
 // PyTorch's rule (unbiased variance, running = (1 - momentum) * running + momentum * batch).
 Status batchnorm2d_forward_train(Context& ctx,
-                                 float* y,              // (n, c, hw)
+                                 void* y,               // (n, c, hw) [dtype]
                                  float* save_mean,      // (c)
                                  float* save_invstd,    // (c)
                                  float* running_mean,   // (c)
                                  float* running_var,    // (c)
-                                 const float* x,        // (n, c, hw)
+                                 const void* x,         // (n, c, hw) [dtype]
                                  const float* gamma,    // (c)
                                  const float* beta,     // (c)
-                                 int64_t n, int64_t c, int64_t hw, float momentum, float eps);
+                                 DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last,
+                                 float momentum, float eps);
 Status batchnorm2d_forward_eval(Context& ctx,
-                                float* y,                   // (n, c, hw)
-                                const float* x,             // (n, c, hw)
+                                void* y,                    // (n, c, hw) [dtype]
+                                const void* x,              // (n, c, hw) [dtype]
                                 const float* gamma,         // (c)
                                 const float* beta,          // (c)
                                 const float* running_mean,  // (c)
                                 const float* running_var,   // (c)
-                                int64_t n, int64_t c, int64_t hw, float eps);
+                                DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last,
+                                float eps);
+// dx may alias dy.
 Status batchnorm2d_backward_train(Context& ctx,
-                                  float* dx,                 // (n, c, hw)
+                                  void* dx,                  // (n, c, hw) [dtype]
                                   float* dgamma,             // (c)
                                   float* dbeta,              // (c)
-                                  const float* dy,           // (n, c, hw)
-                                  const float* x,            // (n, c, hw)
+                                  const void* dy,            // (n, c, hw) [dtype]
+                                  const void* x,             // (n, c, hw) [dtype]
                                   const float* gamma,        // (c)
                                   const float* save_mean,    // (c)
                                   const float* save_invstd,  // (c)
-                                  int64_t n, int64_t c, int64_t hw);
+                                  DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last);
 Status batchnorm2d_backward_eval(Context& ctx,
-                                 float* dx,                  // (n, c, hw)
+                                 void* dx,                   // (n, c, hw) [dtype]
                                  float* dgamma,              // (c)
                                  float* dbeta,               // (c)
-                                 const float* dy,            // (n, c, hw)
-                                 const float* x,             // (n, c, hw)
+                                 const void* dy,             // (n, c, hw) [dtype]
+                                 const void* x,              // (n, c, hw) [dtype]
                                  const float* gamma,         // (c)
                                  const float* running_mean,  // (c)
                                  const float* running_var,   // (c)
-                                 int64_t n, int64_t c, int64_t hw, float eps);
+                                 DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last,
+                                 float eps);
 // LayerNorm over the last dimension (cols), biased variance, as torch.nn.LayerNorm.
 Status layernorm_forward(Context& ctx,
-                         float* y,            // (rows, cols)
+                         void* y,             // (rows, cols) [dtype]
                          float* save_mean,    // (rows)
                          float* save_rstd,    // (rows)
-                         const float* x,      // (rows, cols)
+                         const void* x,       // (rows, cols) [dtype]
                          const float* gamma,  // (cols)
                          const float* beta,   // (cols)
-                         int64_t rows, int64_t cols, float eps);
+                         DType dtype, int64_t rows, int64_t cols, float eps);
 Status layernorm_backward(Context& ctx,
-                          float* dx,               // (rows, cols)
+                          void* dx,                // (rows, cols) [dtype]
                           float* dgamma,           // (cols)
                           float* dbeta,            // (cols)
-                          const float* dy,         // (rows, cols)
-                          const float* x,          // (rows, cols)
+                          const void* dy,          // (rows, cols) [dtype]
+                          const void* x,           // (rows, cols) [dtype]
                           const float* gamma,      // (cols)
                           const float* save_mean,  // (rows)
                           const float* save_rstd,  // (rows)
-                          int64_t rows, int64_t cols);
+                          DType dtype, int64_t rows, int64_t cols);
 
-// ---- pool.cc ---- (padding is implicit -inf for max, zeros for average)
+// ---- pool.cc ---- (padding is implicit -inf for max, zeros for average; every tensor but the
+// indices in the kernel's dtype, window sums in float. With channels_last, x/y/dx/dy and the
+// indices lie NHWC: (batch, h, w, channels) in memory; otherwise NCHW.)
 Status maxpool2d_forward(Context& ctx,
-                         float* y,          // (batch, channels, out_h, out_w)
+                         void* y,           // (batch, channels, out_h, out_w) [dtype]
                          int32_t* indices,  // (batch, channels, out_h, out_w)  argmax in in_h*in_w
-                         const float* x,    // (batch, channels, in_h, in_w)
-                         int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
-                         int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
-                         int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w);
-Status maxpool2d_backward(Context& ctx,
-                          float* dx,               // (batch, channels, in_h, in_w)
-                          const float* dy,         // (batch, channels, out_h, out_w)
-                          const int32_t* indices,  // (batch, channels, out_h, out_w)
-                          int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
-                          int64_t out_h, int64_t out_w);
-Status avgpool2d_forward(Context& ctx,
-                         float* y,        // (batch, channels, out_h, out_w)
-                         const float* x,  // (batch, channels, in_h, in_w)
-                         int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                         const void* x,     // (batch, channels, in_h, in_w) [dtype]
+                         DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
                          int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
                          int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
-                         bool count_include_pad);
+                         bool channels_last);
+Status maxpool2d_backward(Context& ctx,
+                          void* dx,                // (batch, channels, in_h, in_w) [dtype]
+                          const void* dy,          // (batch, channels, out_h, out_w) [dtype]
+                          const int32_t* indices,  // (batch, channels, out_h, out_w)
+                          DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                          int64_t out_h, int64_t out_w, bool channels_last);
+Status avgpool2d_forward(Context& ctx,
+                         void* y,        // (batch, channels, out_h, out_w) [dtype]
+                         const void* x,  // (batch, channels, in_h, in_w) [dtype]
+                         DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                         int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
+                         int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
+                         bool count_include_pad, bool channels_last);
 Status avgpool2d_backward(Context& ctx,
-                          float* dx,        // (batch, channels, in_h, in_w)
-                          const float* dy,  // (batch, channels, out_h, out_w)
-                          int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
+                          void* dx,        // (batch, channels, in_h, in_w) [dtype]
+                          const void* dy,  // (batch, channels, out_h, out_w) [dtype]
+                          DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w,
                           int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
                           int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
-                          bool count_include_pad);
-// AdaptiveAvgPool2d(1): mean over the spatial positions.
+                          bool count_include_pad, bool channels_last);
+// AdaptiveAvgPool2d(1): mean over the spatial positions (sums in double). x is (batch, channels,
+// hw), or (batch, hw, channels) with channels_last; y and dy are (batch, channels) either way.
 Status global_avgpool_forward(Context& ctx,
-                              float* y,        // (batch, channels)
-                              const float* x,  // (batch, channels, hw)
-                              int64_t batch, int64_t channels, int64_t hw);
+                              void* y,        // (batch, channels) [dtype]
+                              const void* x,  // (batch, channels, hw) [dtype]
+                              DType dtype, int64_t batch, int64_t channels, int64_t hw,
+                              bool channels_last);
 Status global_avgpool_backward(Context& ctx,
-                               float* dx,        // (batch, channels, hw)
-                               const float* dy,  // (batch, channels)
-                               int64_t batch, int64_t channels, int64_t hw);
+                               void* dx,        // (batch, channels, hw) [dtype]
+                               const void* dy,  // (batch, channels) [dtype]
+                               DType dtype, int64_t batch, int64_t channels, int64_t hw,
+                               bool channels_last);
 
-// ---- loss.cc ---- (fused log-softmax + cross-entropy, per-row losses; the mean is a reduce)
+// ---- loss.cc ---- (fused log-softmax + cross-entropy, per-row losses; the mean is a reduce.
+// logits and dlogits in the kernel's dtype, computed in float/double; losses, log_probs, soft
+// targets and dlosses float32.)
 // losses[r] = -log_softmax(logits[r])[labels[r]]; a label outside [0, classes) is an error.
 Status cross_entropy_forward(Context& ctx,
                              float* losses,          // (rows)
                              float* log_probs,       // (rows, classes)
-                             const float* logits,    // (rows, classes)
+                             const void* logits,     // (rows, classes) [dtype]
                              const int32_t* labels,  // (rows)
-                             int64_t rows, int64_t classes);
+                             DType dtype, int64_t rows, int64_t classes);
 // dlogits[r] = dlosses[r] * (softmax(logits[r]) - onehot(labels[r]))
 Status cross_entropy_backward(Context& ctx,
-                              float* dlogits,          // (rows, classes)
+                              void* dlogits,           // (rows, classes) [dtype]
                               const float* dlosses,    // (rows)
                               const float* log_probs,  // (rows, classes)
                               const int32_t* labels,   // (rows)
-                              int64_t rows, int64_t classes);
+                              DType dtype, int64_t rows, int64_t classes);
 // Soft targets (mixup, label smoothing): losses[r] = -sum_k targets[r, k] * log_softmax(logits[r])[k]
 Status soft_cross_entropy_forward(Context& ctx,
                                   float* losses,         // (rows)
                                   float* log_probs,      // (rows, classes)
-                                  const float* logits,   // (rows, classes)
+                                  const void* logits,    // (rows, classes) [dtype]
                                   const float* targets,  // (rows, classes)
-                                  int64_t rows, int64_t classes);
+                                  DType dtype, int64_t rows, int64_t classes);
 // dlogits[r] = dlosses[r] * (softmax(logits[r]) * sum_k targets[r, k] - targets[r])
 Status soft_cross_entropy_backward(Context& ctx,
-                                   float* dlogits,          // (rows, classes)
+                                   void* dlogits,           // (rows, classes) [dtype]
                                    const float* dlosses,    // (rows)
                                    const float* log_probs,  // (rows, classes)
                                    const float* targets,    // (rows, classes)
-                                   int64_t rows, int64_t classes);
+                                   DType dtype, int64_t rows, int64_t classes);
+// Classification accuracy counts, ACCUMULATED into counts (added to, not overwritten, so one
+// buffer sums a whole evaluation): counts[0] += rows whose label has the largest logit,
+// counts[1] += rows whose label is among the k largest, counts[2] += rows holding any non-finite
+// logit (NaN or +-inf; such a row counts as wrong for top-1 and top-k). A logit ranks above the
+// label's when it is greater, or equal with a lower class index. A label outside [0, classes) is
+// an error (counts unchanged).
+Status classification_counts(Context& ctx,
+                             int32_t* counts,        // (3)
+                             const void* logits,     // (rows, classes) [dtype]
+                             const int32_t* labels,  // (rows)
+                             DType dtype, int64_t rows, int64_t classes, int64_t k);
 
-// ---- reduce.cc ---- (accumulated in double, written as float; `scale` 1/n gives the mean)
+// ---- reduce.cc ---- (accumulated in double, written as float; `scale` 1/n gives the mean;
+// x in the kernel's dtype, out float32)
 Status reduce_sum(Context& ctx,
-                  float* out,      // (1)
-                  const float* x,  // (n)
-                  int64_t n, double scale);
+                  float* out,     // (1)
+                  const void* x,  // (n) [dtype]
+                  DType dtype, int64_t n, double scale);
 Status reduce_abs_sum(Context& ctx,
-                      float* out,      // (1)
-                      const float* x,  // (n)
-                      int64_t n, double scale);
+                      float* out,     // (1)
+                      const void* x,  // (n) [dtype]
+                      DType dtype, int64_t n, double scale);
 Status reduce_sum_squares(Context& ctx,
-                          float* out,      // (1)
-                          const float* x,  // (n)
-                          int64_t n, double scale);
+                          float* out,     // (1)
+                          const void* x,  // (n) [dtype]
+                          DType dtype, int64_t n, double scale);
+// ACCUMULATES: sum[0] += loss[0]; when loss[0] is not finite and first_bad_step[0] < 0,
+// first_bad_step[0] = step. A training loop sums its losses on the device and finds the first
+// NaN/inf step without reading anything back per step (start with sum 0, first_bad_step -1).
+Status accumulate_loss(Context& ctx,
+                       float* sum,               // (1)
+                       int32_t* first_bad_step,  // (1)
+                       const float* loss,        // (1)
+                       int64_t step);
 // out[t] = scale_t * sum |x_t| for each tensor t: the probe's per-tensor mean |gradient|.
 Status multi_reduce_abs_sum(Context& ctx,
                             float* out,               // (num_tensors)

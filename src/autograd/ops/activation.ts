@@ -3,6 +3,7 @@
 // pointwise ones keep the input's memory format (channels-last included).
 import { ArgumentError } from '../../errors';
 import { kernels } from '../../native/addon';
+import { castForFloat32 } from '../../autocast';
 import { nextDropoutStream } from '../../random';
 import { Tensor, requireContiguous, requireFloat } from '../../tensor';
 import { record } from '../tape';
@@ -30,9 +31,10 @@ export function gelu(x: Tensor): Tensor {
   });
 }
 
-/** Softmax over the last dimension (dim = -1). */
-export function softmax(x: Tensor, dim = -1): Tensor {
-  requireFloat(x, 'softmax', 'input');
+/** Softmax over the last dimension (dim = -1); float32 under autocast (PyTorch's float32 list). */
+export function softmax(input: Tensor, dim = -1): Tensor {
+  requireFloat(input, 'softmax', 'input');
+  const x = castForFloat32(input);
   requireContiguous(x, 'softmax', 'input');
   if (dim !== -1 && dim !== x.ndim - 1) {
     throw new ArgumentError(`softmax: only the last dimension is supported (dim=-1), got dim=${dim} for ${x.ndim} dims`);

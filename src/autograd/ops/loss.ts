@@ -1,22 +1,28 @@
 // Losses (native family: loss): fused log-softmax + cross-entropy with integer class labels
 // (int32) or soft targets (float32, e.g. mixup), reduction 'mean' | 'sum' | 'none' as
-// torch.nn.functional.cross_entropy.
+// torch.nn.functional.cross_entropy. Logits of any float dtype (computed in float, dlogits in the
+// logits' dtype); under autocast they are cast to float32 first (cross_entropy is on PyTorch's
+// autocast float32 list). Soft targets of another float dtype are read as float32.
+import { castForFloat32 } from '../../autocast';
 import { ArgumentError, DTypeError, ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat32, requireSameDevice, shapeToString } from '../../tensor';
+import { Tensor, isFloatDType, requireFloat, requireSameDevice, shapeToString } from '../../tensor';
+import { cast } from './convert';
 import { record } from '../tape';
 import { mean, sum } from './reduce';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /** Cross-entropy of logits (N, C) against labels (N) int32 or soft targets (N, C) float32. */
-export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+export function crossEntropy(input: Tensor, labelsOrTargets: Tensor, reduction: Reduction = 'mean'): Tensor {
   const op = 'cross_entropy';
-  requireFloat32(logits, op, 'input');
-  requireSameDevice(op, { input: logits, target });
-  if (logits.ndim !== 2) throw new ShapeError(`${op}: expected logits (N, C), got ${shapeToString(logits.shape)}`);
+  requireFloat(input, op, 'input');
+  requireSameDevice(op, { input, target: labelsOrTargets });
+  if (input.ndim !== 2) throw new ShapeError(`${op}: expected logits (N, C), got ${shapeToString(input.shape)}`);
+  const logits = castForFloat32(input);
   const [rows, classes] = logits.shape;
-  const soft = target.dtype === 'float32';
+  const soft = isFloatDType(labelsOrTargets.dtype);
+  const target = soft && labelsOrTargets.dtype !== 'float32' ? cast(labelsOrTargets, 'float32') : labelsOrTargets;
   if (soft) {
     if (target.ndim !== 2 || target.shape[0] !== rows || target.shape[1] !== classes) {
       throw new ShapeError(`${op}: soft targets ${shapeToString(target.shape)} do not match logits ${shapeToString(logits.shape)}`);
@@ -32,7 +38,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reductio
   const logProbs = Tensor.empty([rows, classes], { device: logits.device });
   const forward = soft ? kernels.soft_cross_entropy_forward : kernels.cross_entropy_forward;
   try {
-    forward(losses.buffer, logProbs.buffer, logits.bufferFor(op), target.bufferFor(op), rows, classes);
+    forward(losses.buffer, logProbs.buffer, logits.bufferFor(op), target.bufferFor(op), logits.dtype, rows, classes);
   } catch (e) {
     losses.dispose();
     logProbs.dispose();
@@ -43,9 +49,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, reduction: Reductio
     op,
     [logits],
     (g) => {
-      const dlogits = Tensor.empty(logits.shape, { device: logits.device });
+      const dlogits = Tensor.emptyLike(logits);
       const backward = soft ? kernels.soft_cross_entropy_backward : kernels.cross_entropy_backward;
-      backward(dlogits.buffer, g.buffer, logProbs.buffer, target.buffer, rows, classes);
+      backward(dlogits.buffer, g.buffer, logProbs.buffer, target.buffer, logits.dtype, rows, classes);
       return [dlogits];
     },
     [logProbs],

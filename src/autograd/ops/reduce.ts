@@ -1,15 +1,20 @@
 // Reductions to a scalar (native family: reduce): sum and mean, accumulated in double natively.
+// Any float dtype and memory format; the result is a float32 scalar. Under autocast the input is
+// cast to float32 first (sum and mean are on PyTorch's autocast float32 list); the gradient comes
+// back in the input's dtype and format.
+import { castForFloat32 } from '../../autocast';
 import { kernels } from '../../native/addon';
-import { Tensor, requireFloat32 } from '../../tensor';
+import { Tensor, requireFloat } from '../../tensor';
 import { record } from '../tape';
 
-function reduceToScalar(x: Tensor, op: 'sum' | 'mean'): Tensor {
-  requireFloat32(x, op, 'x');
+function reduceToScalar(input: Tensor, op: 'sum' | 'mean'): Tensor {
+  requireFloat(input, op, 'x');
+  const x = castForFloat32(input);
   const scale = op === 'mean' ? 1 / Math.max(x.numel, 1) : 1;
   const y = Tensor.empty([], { device: x.device });
-  kernels.reduce_sum(y.buffer, x.bufferFor(op), x.numel, op === 'mean' && x.numel === 0 ? NaN : scale);
+  kernels.reduce_sum(y.buffer, x.bufferFor(op), x.dtype, x.numel, op === 'mean' && x.numel === 0 ? NaN : scale);
   return record(y, op, [x], (g) => {
-    const dx = Tensor.empty(x.shape, { device: x.device });
+    const dx = Tensor.emptyLike(x);
     kernels.scalar_broadcast_forward(dx.buffer, g.buffer, x.dtype, scale, x.numel);
     return [dx];
   });
