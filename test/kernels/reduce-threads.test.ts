@@ -22,7 +22,7 @@ for (const n of [300001, 1048583]) {
   const x = rand(n);
   for (const r of ['reduce_sum', 'reduce_abs_sum', 'reduce_sum_squares']) {
     const o = buf(new Float32Array(1));
-    k[r](o, buf(x), n, 1 / n);
+    k[r](o, buf(x), 'float32', n, 1 / n);
     out[r + ' n=' + n] = read(o, 1)[0];
   }
 }
