@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { loadCheckpoint } from '../train/checkpoint';
-import { resolveConfig, type TrainConfig } from '../train/config';
+import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config';
 import { evaluate, nonFiniteNote } from '../train/evaluate';
 import { applyMupReadout } from '../optim/mup';
 import { buildData, buildModel, withMupBase } from '../train/setup';
@@ -33,7 +33,7 @@ Examples:
       let weights: Map<string, Tensor>;
       if (run) {
         const checkpoint = loadCheckpoint(run);
-        config = checkpoint.state.config as TrainConfig;
+        config = { ...DEFAULT_CONFIG, ...(checkpoint.state.config as Partial<TrainConfig>) } as TrainConfig;
         weightsFile = path.join(run, 'checkpoint.safetensors');
         weights = checkpoint.weights;
       } else {
@@ -51,7 +51,8 @@ Examples:
       } finally {
         for (const t of weights.values()) t.dispose();
       }
-      const result = evaluate(model, data.test);
+      if (config.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+      const result = evaluate(model, data.test, { precision: config.precision });
       if (opts.json) console.log(JSON.stringify({ kind: 'eval', weights: weightsFile, ...result }));
       else console.log(`${weightsFile}: ${result.samples} test images, loss ${result.loss.toFixed(4)}, top-1 ${result.top1.toFixed(2)}%, top-5 ${result.top5.toFixed(2)}%${nonFiniteNote(result)}`);
       model.dispose();

@@ -11,6 +11,8 @@ import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
 import { ShapeError } from '../errors';
 import { Tensor } from '../tensor';
+import type { TrainConfig } from './config';
+import { withPrecision } from './precision';
 
 export interface EvalResult {
   loss: number;
@@ -26,7 +28,12 @@ export function nonFiniteNote(result: EvalResult): string {
   return result.nonFinite > 0 ? `, ${result.nonFinite} rows with non-finite logits (counted wrong)` : '';
 }
 
-export function evaluate(model: Module, loader: DataLoader): EvalResult {
+export interface EvaluateOptions {
+  /** Run the forward under this precision's autocast (the run's --precision); default fp32. */
+  precision?: TrainConfig['precision'];
+}
+
+export function evaluate(model: Module, loader: DataLoader, options: EvaluateOptions = {}): EvalResult {
   const wasTraining = model.training;
   model.eval();
   let samples = 0;
@@ -38,7 +45,7 @@ export function evaluate(model: Module, loader: DataLoader): EvalResult {
     noGrad(() => {
       for (const batch of loader.iterate(0)) {
         scope(() => {
-          const logits = model.call(batch.images);
+          const logits = withPrecision(options.precision ?? 'fp32', () => model.call(batch.images));
           if (logits.ndim !== 2) throw new ShapeError(`evaluate: expected logits (N, classes), got shape [${logits.shape.join(', ')}]`);
           if (counts === null) {
             counts = keep(Tensor.zeros([3], { dtype: 'int32', device: logits.device }));

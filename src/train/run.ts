@@ -25,6 +25,7 @@ import { Progress, progressMode, type ProgressState } from './progress';
 import { buildData, buildModel, initializeModel, resolveEta, withMupBase, type EtaSetup } from './setup';
 import { mupInitReadout_ } from '../optim/mup';
 import { makeScaler, runLoss } from './precision';
+import { DeviceLossMeter } from './loss-meter';
 
 export interface TrainOptions {
   /** Machine-readable output only: every metrics record is printed as a JSON line. */
@@ -75,7 +76,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     if (checkpoint.state.step >= totalSteps) {
       // A finished run: its summary is written already; change nothing in its folder.
       const saved = checkpoint.state.final;
-      const final: EvalResult = saved ? { nonFinite: 0, ...saved } : evaluate(model, data.test);
+      const final: EvalResult = saved ? { nonFinite: 0, ...saved } : evaluate(model, data.test, { precision: config.precision });
       model.dispose();
       return { dir, steps: checkpoint.state.step, final, seconds: 0, alreadyFinished: true };
     }
@@ -125,7 +126,25 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   // The step of the newest complete checkpoint on disk, for error messages.
   let lastSaved: number | null = checkpoint ? checkpoint.state.step : null;
   const lastCheckpoint = () => (lastSaved === null ? 'none (no checkpoint was written yet)' : String(lastSaved));
+  // The training loss stays on the device between log points (loss-meter.ts).
+  const meter = new DeviceLossMeter(model.device);
+  let intervalLoss = 0;
+  let intervalSteps = 0;
+  let lastLoss = NaN;
+  /** Reads the device loss sums into the host counters; stops the run at a non-finite loss. */
+  const flushLoss = () => {
+    const f = meter.flush();
+    if (f.firstNonFinite !== null) {
+      throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${f.firstNonFinite} (epoch ${state.epoch + 1}): the loss is ${Number.isFinite(f.lastStep) ? 'not finite' : f.lastStep}; the last checkpoint in ${dir} is from step ${lastCheckpoint()}`);
+    }
+    if (f.steps > 0) lastLoss = f.lastStep;
+    state.epochLossSum += f.sum;
+    state.epochLossCount += f.steps;
+    intervalLoss += f.sum;
+    intervalSteps += f.steps;
+  };
   const save = () => {
+    flushLoss();
     const broken = nonFiniteParameters(model);
     if (broken.length > 0) {
       throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step}: parameters ${broken.slice(0, 5).join(', ')} are no longer finite; the last checkpoint in ${dir} is from step ${lastCheckpoint()}`);
@@ -143,8 +162,6 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   let final: EvalResult | null = null;
   let intervalStart = performance.now();
   let intervalImages = 0;
-  let intervalLoss = 0;
-  let intervalSteps = 0;
   // The ETA counts training steps only (not the probe, data loading, evaluation or checkpoints).
   let trainSeconds = 0;
   let stepsThisRun = 0;
@@ -155,21 +172,19 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     const batches = data.train.iterate(state.epoch, state.batchInEpoch);
     while (state.step < totalSteps && state.batchInEpoch < data.train.length) {
       const group = Math.min(config.accumulate, data.train.length - state.batchInEpoch);
-      let groupLoss = 0;
       const stepStart = performance.now();
+      meter.beginStep();
       for (let j = 0; j < group; j++) {
-        const loss = scope(() => {
+        scope(() => {
           const batch = batches.next().value!;
           intervalImages += batch.labels.shape[0];
           const l = lossOf(model, batch);
-          scaler.scale(group > 1 ? scale(l, 1 / group) : l).backward();
-          return l.item();
+          const share = group > 1 ? scale(l, 1 / group) : l;
+          meter.add(share, state.step + 1);
+          scaler.scale(share).backward();
         });
-        if (!Number.isFinite(loss)) {
-          throw new LayerwiseError('ERR_NON_FINITE_LOSS', `training stopped at step ${state.step + 1} (epoch ${state.epoch + 1}): the loss is ${loss}; the last checkpoint in ${dir} is from step ${lastCheckpoint()}`);
-        }
-        groupLoss += loss / group;
       }
+      meter.endStep();
       const lr = schedule.apply(optimizer, state.step);
       const stepped = scaler.step(optimizer);
       scaler.update();
@@ -179,15 +194,12 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       stepsThisRun++;
       state.step++;
       state.batchInEpoch += group;
-      state.epochLossSum += groupLoss;
-      state.epochLossCount++;
-      intervalLoss += groupLoss;
-      intervalSteps++;
       const logNow = state.step % config.logInterval === 0 || state.step === totalSteps;
       const seconds = (performance.now() - intervalStart) / 1000;
       const imagesPerSecond = intervalImages / Math.max(seconds, 1e-9);
+      if (logNow || state.batchInEpoch === data.train.length) flushLoss();  // epoch ends read the sums too
       if (logNow) {
-        record({ kind: 'step', step: state.step, epoch: state.epoch + 1, loss: groupLoss, loss_avg: intervalLoss / intervalSteps, lr, images_per_s: imagesPerSecond });
+        record({ kind: 'step', step: state.step, epoch: state.epoch + 1, loss: lastLoss, loss_avg: intervalLoss / intervalSteps, lr, images_per_s: imagesPerSecond });
         intervalStart = performance.now();
         intervalImages = 0;
         intervalLoss = 0;
@@ -195,7 +207,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       }
       const shown: ProgressState = {
         label: `epoch ${state.epoch + 1}/${Math.ceil(totalSteps / stepsPerEpoch)}`, done: state.step, total: totalSteps,
-        imagesPerSecond, loss: groupLoss, lr,
+        imagesPerSecond, loss: lastLoss, lr,
         etaSeconds: (trainSeconds / stepsThisRun) * (totalSteps - state.step),
       };
       progress.update(shown, logNow);
@@ -206,7 +218,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     const epochDone = state.batchInEpoch === data.train.length;
     if (epochDone || state.step === totalSteps) {
       const epochSeconds = (performance.now() - epochStart) / 1000;
-      final = evaluate(model, data.test);
+      final = evaluate(model, data.test, { precision: config.precision });
       // The probe's cost as a share of one training epoch, measured on the first full epoch.
       const probeSeconds = (state.probe as { seconds: number } | null)?.seconds;
       const probeShare = epochDone && wholeEpoch && state.epoch === 0 && probeSeconds !== undefined ? probeSeconds / epochSeconds : null;
@@ -232,12 +244,14 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
   }
   progress.finish();
-  final ??= evaluate(model, data.test);
+  final ??= evaluate(model, data.test, { precision: config.precision });
   const seconds = (performance.now() - started) / 1000;
   record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}), seconds });
   state.final = { loss: final.loss, top1: final.top1, top5: final.top5, samples: final.samples, nonFinite: final.nonFinite };
   save();
   writeRunPlots(dir);
+  meter.dispose();
+  scaler.dispose();
   optimizer.dispose();
   model.dispose();
   return { dir, steps: state.step, final, seconds };
