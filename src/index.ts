@@ -1,5 +1,6 @@
 // The public API of layerwise.
-export { Tensor, type DType, type TensorOptions } from './tensor';
+export { Tensor, type DType, type FloatDType, type MemoryFormat, type TensorOptions } from './tensor';
+export { autocast, autocastDType, type AutocastDType, type AutocastOptions } from './autocast';
 export type { Device } from './device';
 export { scope, keep, memory } from './memory';
 export { noGrad, isGradEnabled } from './autograd/tape';
