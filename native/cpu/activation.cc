@@ -5,6 +5,7 @@
 // References: torch.nn.ReLU, torch.nn.GELU(approximate='none'), torch.nn.Softmax(dim=-1),
 // torch.nn.Dropout (https://pytorch.org/docs/stable/nn.html).
 #include <cmath>
+#include <type_traits>
 
 #include "cpu/context.h"
 #include "shared/activation_math.h"
@@ -20,6 +21,17 @@ using shared::select_f32;
 namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;
+
+// keep ? v : 0 without a branch; for 16-bit storage on the bits (zero is all-zero bits), so the
+// loop vectorizes and never rounds.
+template <typename T>
+inline T keep_or_zero(bool keep, T v) {
+  if constexpr (std::is_same_v<T, float>) {
+    return select_f32(keep, v, 0.0f);
+  } else {
+    return T{static_cast<uint16_t>(v.bits & static_cast<uint16_t>(0u - static_cast<uint16_t>(keep)))};
+  }
+}
 
 Status check_probability(const char* op, float p, int64_t n) {
   LW_RETURN_IF_ERROR(check_sizes(op, {{"n", n}}));
@@ -37,10 +49,7 @@ Status relu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
     T* yt = static_cast<T*>(y);
     const T* xt = static_cast<const T*>(x);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; i++) {
-      const float v = to_f32(xt[i]);
-      yt[i] = from_f32<T>(v < 0.0f ? 0.0f : v);  // NaN passes through
-    }
+    for (int64_t i = 0; i < n; i++) yt[i] = keep_or_zero(!(to_f32(xt[i]) < 0.0f), xt[i]);  // NaN passes through
     return Status::Ok();
   });
 }
@@ -54,7 +63,7 @@ Status relu_backward(Context& ctx, void* dx, const void* dy, const void* y, DTyp
     const T* dyt = static_cast<const T*>(dy);
     const T* yt = static_cast<const T*>(y);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; i++) dxt[i] = from_f32<T>(to_f32(yt[i]) <= 0.0f ? 0.0f : to_f32(dyt[i]));
+    for (int64_t i = 0; i < n; i++) dxt[i] = keep_or_zero(!(to_f32(yt[i]) <= 0.0f), dyt[i]);
     return Status::Ok();
   });
 }
