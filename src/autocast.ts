@@ -7,12 +7,13 @@
 // autograd, so their gradients arrive in float32. Nested calls take the innermost setting.
 import { ArgumentError } from './errors';
 import { cast } from './autograd/ops/convert';
-import type { FloatDType, Tensor } from './tensor';
+import type { Tensor } from './tensor';
 
 export type AutocastDType = 'bfloat16' | 'float16';
 
 export interface AutocastOptions {
-  dtype: AutocastDType;
+  /** 'bfloat16' or 'float16' ('bf16' and 'fp16' are accepted too). */
+  dtype: AutocastDType | 'bf16' | 'fp16';
   /** false runs fn without autocast (as torch.autocast(enabled=False)). */
   enabled?: boolean;
 }
@@ -20,12 +21,15 @@ export interface AutocastOptions {
 let current: AutocastDType | null = null;
 
 /** Runs fn with autocast set as `options` says; restores the previous state afterwards. */
+const ALIASES: Record<string, AutocastDType> = { bfloat16: 'bfloat16', bf16: 'bfloat16', float16: 'float16', fp16: 'float16' };
+
 export function autocast<T>(options: AutocastOptions, fn: () => T): T {
-  if (options.dtype !== 'bfloat16' && options.dtype !== 'float16') {
-    throw new ArgumentError(`autocast: dtype must be 'bfloat16' or 'float16', got ${JSON.stringify(options.dtype)}`);
+  const dtype = ALIASES[options.dtype as string];
+  if (dtype === undefined) {
+    throw new ArgumentError(`autocast: dtype must be 'bfloat16' ('bf16') or 'float16' ('fp16'), got ${JSON.stringify(options.dtype)}`);
   }
   const previous = current;
-  current = options.enabled === false ? null : options.dtype;
+  current = options.enabled === false ? null : dtype;
   try {
     return fn();
   } finally {
@@ -49,5 +53,5 @@ export function castForLowPrecision(t: Tensor | null): Tensor | null {
 /** For ops of the float32 list: a low-precision operand cast to float32 (always, as PyTorch's fp32 ops under autocast). */
 export function castForFloat32(t: Tensor): Tensor {
   if (current === null || !t.isFloatingPoint || t.dtype === 'float32') return t;
-  return cast(t, 'float32' as FloatDType);
+  return cast(t, 'float32');
 }
