@@ -112,7 +112,6 @@ export class Tensor implements Disposable {
     return Tensor.full(shape, 1, options);
   }
 
-  /** Copies host values into a new tensor; shape defaults to [data.length]. */
   /**
    * Copies host values (in logical, row-major order) into a new tensor; shape defaults to
    * [data.length]. bfloat16 / float16 values are rounded to nearest even on the device.
@@ -124,8 +123,8 @@ export class Tensor implements Disposable {
     }
     const dtype = options.dtype ?? 'float32';
     const format = options.memoryFormat ?? 'contiguous';
-    if (isFloatDType(dtype) && (dtype !== 'float32' || format !== 'contiguous')) {
-      const staged = Tensor.fromArray(data, dims, { device: options.device });
+    if (dtype === 'bfloat16' || dtype === 'float16' || format !== 'contiguous') {
+      const staged = Tensor.fromArray(data, dims, { device: options.device, dtype: isFloatDType(dtype) ? 'float32' : dtype });
       try {
         const t = convertRaw(staged, dtype, format);
         t.requiresGrad = options.requiresGrad ?? false;

@@ -228,17 +228,18 @@ export abstract class Module {
 /** Copies source's values into target (same shape and dtype), across devices and memory formats. */
 function copyInto(target: Tensor, source: Tensor): void {
   const bytes = target.numel * DTYPE_BYTES[target.dtype];
-  if (source.device === target.device && source.memoryFormat === target.memoryFormat) {
-    kernels.copy_bytes(target.bufferFor('loadStateDict'), source.bufferFor('loadStateDict'), bytes);
-    return;
-  }
-  // Another device: through the host (a load, not a training step). Another format: convert.
+  // Another format: converted first (on the source's device).
   const staged = source.memoryFormat === target.memoryFormat ? null : convertRaw(source, source.dtype, target.memoryFormat);
   const from = staged ?? source;
   try {
-    const host = new Uint8Array(bytes);
-    kernels.copy_to_host(host, from.bufferFor('loadStateDict'), bytes);
-    kernels.copy_from_host(target.bufferFor('loadStateDict'), host, bytes);
+    if (from.device === target.device) {
+      kernels.copy_bytes(target.bufferFor('loadStateDict'), from.bufferFor('loadStateDict'), bytes);
+    } else {
+      // Another device: through the host (a load, not a training step).
+      const host = new Uint8Array(bytes);
+      kernels.copy_to_host(host, from.bufferFor('loadStateDict'), bytes);
+      kernels.copy_from_host(target.bufferFor('loadStateDict'), host, bytes);
+    }
   } finally {
     staged?.dispose();
   }
