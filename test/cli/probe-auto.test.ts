@@ -1,6 +1,7 @@
 // --probe-steps auto from the command line: train records T and why the probe stopped in
 // eta.json and metrics.jsonl, the probe command prints and writes them, the epoch caps the probe,
 // an auto profile equals the fixed-T profile of its T, and bad values are errors naming the option.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -70,5 +71,30 @@ describe('--probe-steps auto (CLI)', () => {
       expect(r.status, args.join(' ')).not.toBe(0);
       expect(r.stderr, args.join(' ')).toMatch(message);
     }
+  });
+});
+
+describe('scripts/probe-table3.mjs', () => {
+  test('writes the table and JSON; the epoch row is the reference and its eta is that of `probe --steps epoch`', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lw-table3-'));
+    const script = path.join(__dirname, '..', '..', 'scripts', 'probe-table3.mjs');
+    const spec = 'synthetic:256:1x4x4:3';
+    const r = spawnSync(process.execPath, [script, '--models', 'mlp', '--data', `mlp=${spec}`, '--batch-size', '16', '--steps', '1,10', '--out', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'probe-length.json'), 'utf8'));
+    expect(JSON.parse(r.stdout)).toEqual(report);
+    const m = report.models[0];
+    expect(m).toMatchObject({ model: 'mlp', data: spec, epoch_steps: 16, reference_steps: 16, auto: { tol: 0.005, window: 20, minSteps: 50, converged: false } });
+    expect(m.rows.map((row: { T: string; steps: number }) => [row.T, row.steps])).toEqual([['T=1', 1], ['T=10', 10], ['epoch', 16]]);
+    expect(m.rows[2]).toMatchObject({ max_deviation_pct: 0, mean_deviation_pct: 0 });
+    expect(m.rows[0].max_deviation_pct).toBeGreaterThan(0);
+    const md = readFileSync(path.join(out, 'probe-length.md'), 'utf8');
+    expect(md).toContain('| T=10 | 10 |');
+    expect(md).toContain('node scripts/probe-table3.mjs --models resnet50_cifar --merge');
+    const file = path.join(out, 'eta.json');
+    const p = runCli(['probe', '--model', 'mlp', '--data', spec, '--batch-size', '16', '--out', file]);
+    expect(p.status, p.stderr).toBe(0);
+    const profile = JSON.parse(readFileSync(file, 'utf8'));
+    for (const e of profile.params) expect(m.eta_epoch[e.name]).toBe(Number(e.eta.toPrecision(5)));
   });
 });
