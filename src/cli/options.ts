@@ -26,8 +26,19 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
-export function stepsOrEpoch(value: string): number | 'epoch' {
-  return value === 'epoch' ? 'epoch' : positiveInt(value);
+/** --probe-steps / --steps: a positive integer, 'epoch' or 'auto'. */
+export function probeSteps(value: string): number | 'epoch' | 'auto' {
+  if (value === 'epoch' || value === 'auto') return value;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer, 'epoch' or 'auto'.");
+  return n;
+}
+
+/** A number strictly between 0 and 1. */
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError('expected a number in (0, 1) such as 0.005.');
+  return n;
 }
 
 export function betas(value: string): [number, number] {

@@ -6,21 +6,28 @@ import { formatProfileTable, saveProfile } from '../layerwise/profile';
 import { resolveConfig, type TrainConfig } from '../train/config';
 import { buildData, buildModel, initializeModel, resolveEta } from '../train/setup';
 import { addModelOptions } from './train';
-import { positiveInt } from './options';
+import { ArgumentError } from '../errors';
+import { probeSteps } from './options';
 
 export function registerProbe(program: Command): void {
   const cmd = program.command('probe').description("run the probe (the paper's Algorithm 1) and write the eta profile");
   addModelOptions(cmd)
-    .option('--steps <n>', 'probe batches T (default: one epoch)', positiveInt)
+    .option('--steps <n>', "probe batches T, 'epoch' or 'auto' (until eta converges: --probe-tol, --probe-window, --probe-min-steps; at most one epoch) (default: epoch)", probeSteps)
+    .option('--probe-steps <n>', 'the same as --steps (the train option\'s name)', probeSteps)
     .option('--out <file>', 'where to write the profile', 'eta.json')
     .option('--json', 'print the profile as JSON instead of the table')
     .addHelpText('after', `
 Examples:
   layerwise probe --model mlp --data fashion-mnist --batch-size 128 --steps 100 --out eta.json
+  layerwise probe --model cnn --steps auto --probe-tol 0.005 --probe-window 20 --probe-min-steps 50
   layerwise probe --model mlp --data tensors:batch.safetensors --batch-size 8 --steps 3 --init-weights w.safetensors`)
     .action((opts) => {
-      const { steps, out, json, ...rest } = opts;
-      const config: TrainConfig = resolveConfig({}, { ...rest, lrMode: 'layerwise', probeSteps: steps ?? 'epoch' });
+      const { steps: stepsOpt, probeSteps: alias, out, json, ...rest } = opts;
+      if (stepsOpt !== undefined && alias !== undefined && stepsOpt !== alias) {
+        throw new ArgumentError(`--steps ${stepsOpt} and --probe-steps ${alias} disagree; give one of them`);
+      }
+      const steps = stepsOpt ?? alias ?? 'epoch';
+      const config: TrainConfig = resolveConfig({}, { ...rest, lrMode: 'layerwise', probeSteps: steps });
       const data = buildData(config);
       const model = buildModel(config, data);
       initializeModel(model, config);
@@ -30,7 +37,7 @@ Examples:
       else {
         console.log(formatProfileTable(profile!));
         const share = probe!.steps / data.train.length;
-        console.log(`\nprobe: ${probe!.steps} batches in ${probe!.seconds.toFixed(2)} s (${(100 * share).toFixed(1)}% of an epoch's batches); wrote ${out}`);
+        console.log(`\nprobe: ${probe!.steps} batches in ${probe!.seconds.toFixed(2)} s (${(100 * share).toFixed(1)}% of an epoch's batches; stopped: ${probe!.stop}); wrote ${out}`);
       }
       model.dispose();
     });

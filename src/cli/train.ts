@@ -10,7 +10,7 @@ import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, ru
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
 import { nonFiniteNote } from '../train/evaluate';
-import { betas, choice, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, stepsOrEpoch } from './options';
+import { betas, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probeSteps } from './options';
 
 const d = DEFAULT_CONFIG;
 
@@ -28,6 +28,9 @@ export function addModelOptions(cmd: Command): Command {
     .option('--transform <spec>', `training augmentation: none, flip, crop32-pad4,flip, ... (default: ${d.transform})`)
     .option('--shuffle', 'shuffle the training data (default: yes, except for tensors:FILE)')
     .option('--no-shuffle', 'keep the training data in file order')
+    .option('--probe-tol <x>', `--probe-steps auto: stop when no tensor's eta moved by more than x (relative) over the window (default: ${d.probeTol} = 0.5%)`, fraction)
+    .option('--probe-window <n>', `--probe-steps auto: batches over which the eta change is measured (default: ${d.probeWindow})`, positiveInt)
+    .option('--probe-min-steps <n>', `--probe-steps auto: first batch at which convergence is checked (default: ${d.probeMinSteps})`, positiveInt)
     .option('--probe-reduce <r>', `probe statistic of |g|: mean, sum (default: ${d.probeReduce})`, choice(['mean', 'sum']))
     .option('--zero-gradient <policy>', `a tensor with no gradient in the probe: error, fallback (eta 1) (default: ${d.zeroGradient})`, choice(['error', 'fallback']))
     .option('--degenerate <policy>', `tensors with G far below the rest: eta1, freeze (default: ${d.degenerate})`, choice(['eta1', 'freeze']))
@@ -64,7 +67,7 @@ export function registerTrain(program: Command): void {
     .option('--step-size <n>', `step decay period (in --schedule-every units) (default: ${d.stepSize})`, positiveInt)
     .option('--gamma <x>', `step decay factor (default: ${d.gamma})`, positiveNumber)
     .option('--min-lr <x>', `cosine floor (default: ${d.minLr})`, nonNegativeNumber)
-    .option('--probe-steps <n>', `probe batches T, or 'epoch' (the paper) (default: ${d.probeSteps})`, stepsOrEpoch)
+    .option('--probe-steps <n>', `probe batches T, 'epoch' (the paper) or 'auto' (until eta converges, at most one epoch) (default: ${d.probeSteps})`, probeSteps)
     .option('--eta-from <file>', 'reuse an eta profile (eta.json) instead of probing')
     .option('--larc-trust <x>', `LARC trust coefficient (default: ${d.larcTrust})`, nonNegativeNumber)
     .option('--no-larc-clip', 'LARC scale mode instead of clip mode')
@@ -78,6 +81,7 @@ Examples:
   layerwise train --lr-mode single --name baseline   # the same with one learning rate
   layerwise train --model mlp --hidden 1024 --optimizer adamw --lr 1e-3 --epochs 20
   layerwise train --data cifar10:/data/cifar --model cnn3 --transform crop32-pad4,flip
+  layerwise train --probe-steps auto                # probe until eta changes < 0.5% over 20 batches (from batch 50)
   layerwise train --resume runs/cnn-layerwise-sgd-seed0`)
     .action((opts) => {
       const { config: configFile, resume, json, wdExcludeNormBias, ...rest } = opts;

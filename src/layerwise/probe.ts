@@ -2,7 +2,8 @@
 // model in train mode, no parameter update; G_i accumulates mean |dL/dtheta_i| of each
 // parameter tensor (option: sum) with one native multi-tensor reduction per step. Afterwards
 // every parameter and buffer (BatchNorm running statistics included) is bit-identical to before,
-// the model's mode and gradients are restored, and eta follows (eta.ts).
+// the model's mode and gradients are restored, and eta follows (eta.ts). With `converge` the probe
+// stops early once the running eta has settled (convergence.ts), using the sums it reads anyway.
 import { ArgumentError } from '../errors';
 import { noGrad } from '../autograd/tape';
 import { crossEntropy } from '../autograd/ops/loss';
@@ -11,6 +12,7 @@ import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
 import type { Parameter } from '../nn/parameter';
 import { Tensor, DTYPE_BYTES } from '../tensor';
+import { EtaConvergence, type ProbeConvergence } from './convergence';
 import { computeEta, type EtaEntry, type EtaOptions } from './eta';
 
 export interface ProbeBatch {
@@ -19,17 +21,29 @@ export interface ProbeBatch {
 }
 
 export interface ProbeOptions extends EtaOptions {
-  /** Number of minibatches T (the paper: one epoch). */
+  /** Number of minibatches T (the paper: one epoch); with `converge`, the most batches. */
   steps: number;
+  /** Stop before `steps` once the running eta has converged (`--probe-steps auto`). */
+  converge?: ProbeConvergence;
   /** Per-step statistic of |g|: 'mean' (the paper) or 'sum'. */
   reduce?: 'mean' | 'sum';
+  /**
+   * Called after batch t (1-based) with the sums G so far (read-only; valid during the call): the
+   * eta of a T = t probe is computeEta of these G, so one pass can give several T (scripts/probe-table3.mjs).
+   */
+  onStep?: (t: number, G: Float64Array) => void;
   /** Loss of a batch; default cross-entropy of model(images) against labels. */
   loss?: (model: Module, batch: ProbeBatch) => Tensor;
 }
 
 export interface ProbeResult {
   entries: EtaEntry[];
+  /** Batches the probe ran (T). */
   steps: number;
+  /** 'converged': the `converge` rule stopped it; 'steps': it ran all `steps` batches. */
+  stopped: 'converged' | 'steps';
+  /** With `converge`: the largest relative eta change over the last window at the last check (Infinity if never checked). */
+  change?: number;
   seconds: number;
   /** Seconds per probe step (forward + backward + reduction). */
   secondsPerStep: number;
@@ -64,11 +78,14 @@ export function probe(model: Module, nextBatch: (t: number) => ProbeBatch, optio
   const numels = params.map((p) => p.numel);
   const scales = numels.map((n) => (reduce === 'mean' ? 1 / n : 1));
   const G = new Float64Array(params.length);
+  const convergence = options.converge ? new EtaConvergence(named.map(([n]) => n), numels, options.converge, options) : null;
+  let done = 0;
+  let converged = false;
   const start = performance.now();
   try {
     for (const p of params) p.grad = null;
     model.train();
-    for (let t = 0; t < steps; t++) {
+    for (let t = 0; t < steps && !converged; t++) {
       scope(() => {
         const loss = lossOf(model, nextBatch(t));
         loss.backward();
@@ -83,6 +100,9 @@ export function probe(model: Module, nextBatch: (t: number) => ProbeBatch, optio
           p.grad = null;
         }
       });
+      done = t + 1;
+      options.onStep?.(done, G);
+      if (convergence) converged = convergence.update(G, done);
     }
   } finally {
     restore(params, savedParams);
@@ -96,5 +116,8 @@ export function probe(model: Module, nextBatch: (t: number) => ProbeBatch, optio
     named.map(([name, p], i) => ({ name, numel: p.numel, G: G[i] })),
     options,
   );
-  return { entries, steps, seconds, secondsPerStep: seconds / steps };
+  return {
+    entries, steps: done, stopped: converged ? 'converged' : 'steps', seconds, secondsPerStep: seconds / done,
+    ...(convergence ? { change: convergence.change } : {}),
+  };
 }

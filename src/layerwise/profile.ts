@@ -5,7 +5,11 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ArgumentError, FileFormatError } from '../errors';
 import type { Module } from '../nn/module';
 import type { Parameter } from '../nn/parameter';
+import type { ProbeConvergence } from './convergence';
 import type { EtaEntry } from './eta';
+
+/** Why the probe stopped: the auto rule converged, it reached one epoch, or it ran a fixed T. */
+export type ProbeStop = 'converged' | 'epoch' | 'steps';
 
 export interface EtaProfile {
   format: 'layerwise-eta/1';
@@ -17,6 +21,10 @@ export interface EtaProfile {
   reduce: 'mean' | 'sum';
   /** Seconds the probe took. */
   seconds?: number;
+  /** Why the probe stopped after `steps` batches (absent in profiles that were not probed). */
+  stopped?: ProbeStop;
+  /** With --probe-steps auto: the rule, the batches of one epoch (the cap) and the eta change at the stop. */
+  convergence?: ProbeConvergence & { epochSteps: number; change: number | null };
   params: EtaEntry[];
 }
 
@@ -111,6 +119,17 @@ function formatNumber(v: number): string {
   return v === 0 ? '0' : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e4 ? v.toPrecision(4) : v.toExponential(3);
 }
 
+function stopNote(p: EtaProfile): string {
+  const c = p.convergence;
+  if (!c) return p.stopped === 'epoch' ? ' (one epoch)' : '';
+  const pct = (v: number) => `${Number((100 * v).toPrecision(3))}%`;
+  const rule = `tol ${pct(c.tol)} over ${c.window} batches, min ${c.minSteps}`;
+  const change = c.change === null ? 'never checked' : `change ${pct(c.change)}`;
+  return p.stopped === 'converged'
+    ? ` (auto: converged, ${change}; ${rule}; epoch ${c.epochSteps})`
+    : ` (auto: not converged within one epoch, ${change}; ${rule})`;
+}
+
 /** A readable table: index, name, numel, G, eta, and a note for degenerate tensors. */
 export function formatProfileTable(profile: EtaProfile): string {
   const rows = profile.params.map((e, i) => [
@@ -120,6 +139,6 @@ export function formatProfileTable(profile: EtaProfile): string {
   const header = ['#', 'parameter', 'numel', 'G (mean |grad|)', 'eta', ''];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c >= 2 && c <= 4 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
-  const title = `eta profile: ${profile.model}, T=${profile.steps} batches of ${profile.batchSize}, data ${profile.data}, seed ${profile.seed}`;
+  const title = `eta profile: ${profile.model}, T=${profile.steps} batches of ${profile.batchSize}${stopNote(profile)}, data ${profile.data}, seed ${profile.seed}`;
   return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

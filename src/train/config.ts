@@ -3,6 +3,7 @@
 // The resolved config is written into the run folder (config.json) and into checkpoints.
 import { existsSync, readFileSync } from 'node:fs';
 import { ArgumentError } from '../errors';
+import { DEFAULT_CONVERGENCE, validateConvergence } from '../layerwise/convergence';
 import { modelNames } from '../models';
 
 import { LR_MODES, type LrMode } from '../optim/build';
@@ -50,8 +51,14 @@ export interface TrainConfig {
   init: 'paper' | 'pytorch';
   fanOut: 'pytorch' | 'grouped';
   initWeights: string | null;
-  /** Probe batches T: a number or 'epoch' (the paper). */
-  probeSteps: number | 'epoch';
+  /** Probe batches T: a number, 'epoch' (the paper) or 'auto' (stop when eta has converged, at most one epoch). */
+  probeSteps: number | 'epoch' | 'auto';
+  /** --probe-steps auto: stop when no tensor's eta changed by more than this (relative) over probeWindow batches. */
+  probeTol: number;
+  /** --probe-steps auto: batches over which the change is measured. */
+  probeWindow: number;
+  /** --probe-steps auto: the first batch at which convergence is checked. */
+  probeMinSteps: number;
   probeReduce: 'mean' | 'sum';
   etaFrom: string | null;
   zeroGradient: 'error' | 'fallback';
@@ -106,6 +113,9 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   fanOut: 'pytorch',
   initWeights: null,
   probeSteps: 'epoch',
+  probeTol: DEFAULT_CONVERGENCE.tol,
+  probeWindow: DEFAULT_CONVERGENCE.window,
+  probeMinSteps: DEFAULT_CONVERGENCE.minSteps,
   probeReduce: 'mean',
   etaFrom: null,
   zeroGradient: 'error',
@@ -160,7 +170,11 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   }
   if (c.warmupSteps !== null && (!Number.isSafeInteger(c.warmupSteps) || c.warmupSteps < 0)) bad('warmupSteps', c.warmupSteps, 'a non-negative integer');
   if (c.warmupEpochs !== null && !(c.warmupEpochs >= 0 && Number.isFinite(c.warmupEpochs))) bad('warmupEpochs', c.warmupEpochs, 'a number >= 0');
-  if (c.probeSteps !== 'epoch' && (!Number.isSafeInteger(c.probeSteps) || c.probeSteps < 1)) bad('probeSteps', c.probeSteps, "a positive integer or 'epoch'");
+  if (c.probeSteps !== 'epoch' && c.probeSteps !== 'auto' && (!Number.isSafeInteger(c.probeSteps) || c.probeSteps < 1)) {
+    bad('probeSteps', c.probeSteps, "a positive integer, 'epoch' or 'auto'");
+  }
+  const probeKey = { tol: 'probeTol', window: 'probeWindow', minSteps: 'probeMinSteps' } as const;
+  validateConvergence({ tol: c.probeTol, window: c.probeWindow, minSteps: c.probeMinSteps }, (k) => optionName(probeKey[k]));
   for (const k of ['lr', 'weightDecay', 'momentum', 'minLr', 'eps', 'larcTrust'] as const) {
     if (typeof c[k] !== 'number' || !Number.isFinite(c[k]) || c[k] < 0) bad(k, c[k], 'a finite number >= 0');
   }

@@ -106,8 +106,12 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       progress.message(formatProfileTable(eta.profile));
     }
     if (eta.probe) {
-      record({ kind: 'probe', steps: eta.probe.steps, seconds: eta.probe.seconds, share_of_epoch_steps: eta.probe.steps / data.train.length });
-      progress.message(`probe: ${eta.probe.steps} batches in ${eta.probe.seconds.toFixed(1)} s`);
+      const c = eta.profile?.convergence;
+      record({
+        kind: 'probe', steps: eta.probe.steps, stopped: eta.probe.stop, seconds: eta.probe.seconds, share_of_epoch_steps: eta.probe.steps / data.train.length,
+        ...(c ? { tol: c.tol, window: c.window, min_steps: c.minSteps, change: c.change } : {}),
+      });
+      progress.message(`probe: ${eta.probe.steps} batches in ${eta.probe.seconds.toFixed(1)} s (stopped: ${eta.probe.stop})`);
     }
   }
   const optimizer = config.lrMode === 'mup'
@@ -116,7 +120,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   const schedule = makeSchedule(config, stepsPerEpoch, totalSteps);
   const state: RunState = checkpoint?.state ?? {
     step: 0, epoch: 0, batchInEpoch: 0, epochLossSum: 0, epochLossCount: 0, random: getRandomState(),
-    metricsLines: 0, config, eta: eta.profile, probe: eta.probe ? { steps: eta.probe.steps, seconds: eta.probe.seconds } : null,
+    metricsLines: 0, config, eta: eta.profile, probe: eta.probe ? { steps: eta.probe.steps, seconds: eta.probe.seconds, stopped: eta.probe.stop } : null,
   };
   if (checkpoint) {
     checkpoint.restoreOptimizer(optimizer);

@@ -9,7 +9,8 @@ import { DataLoader, type Batch } from '../data/loader';
 import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
-import { etaForModel, loadProfile, type EtaProfile } from '../layerwise/profile';
+import type { ProbeConvergence } from '../layerwise/convergence';
+import { etaForModel, loadProfile, type EtaProfile, type ProbeStop } from '../layerwise/profile';
 import { createModel } from '../models';
 import { paperInit_ } from '../nn/init';
 import type { Module } from '../nn/module';
@@ -100,16 +101,25 @@ export function* trainingBatches(loader: DataLoader): Generator<Batch> {
 export interface EtaSetup {
   profile: EtaProfile | null;
   eta: Map<Parameter, number> | null;
-  probe: ProbeResult | null;
+  /** The probe's result, with why it stopped in the run's terms (null when there was no probe). */
+  probe: (ProbeResult & { stop: ProbeStop }) | null;
 }
 
-function profileOf(config: TrainConfig, steps: number, entries: EtaProfile['params'], model: Module, seconds?: number): EtaProfile {
+function profileOf(config: TrainConfig, steps: number, entries: EtaProfile['params'], model: Module, extra: Partial<EtaProfile> = {}): EtaProfile {
   const roles = new Map(model.namedParameters().map(([n, p]) => [n, p.role]));
   return {
     format: 'layerwise-eta/1', model: config.model, steps, batchSize: config.batchSize, seed: config.seed,
-    data: config.data, reduce: config.probeReduce, seconds,
+    data: config.data, reduce: config.probeReduce, ...extra,
     params: entries.map((e) => ({ ...e, role: roles.get(e.name) })),
   };
+}
+
+/** The probe's T (at most), and with --probe-steps auto its stopping rule. */
+export function probePlan(config: TrainConfig, epochSteps: number): { steps: number; converge?: ProbeConvergence } {
+  if (config.probeSteps === 'auto') {
+    return { steps: epochSteps, converge: { tol: config.probeTol, window: config.probeWindow, minSteps: config.probeMinSteps } };
+  }
+  return { steps: config.probeSteps === 'epoch' ? epochSteps : config.probeSteps };
 }
 
 /** The eta of --lr-mode: probed, loaded (--eta-from), depth-linear, or none. */
@@ -124,12 +134,17 @@ export function resolveEta(config: TrainConfig, model: Module, data: RunData): E
     const profile = loadProfile(config.etaFrom);
     return { profile, eta: etaForModel(model, profile, config.etaFrom), probe: null };
   }
-  const steps = config.probeSteps === 'epoch' ? data.train.length : config.probeSteps;
+  const epochSteps = data.train.length;
+  const { steps, converge } = probePlan(config, epochSteps);
   const batches = trainingBatches(data.train);
   const result = probe(model, () => batches.next().value as Batch, {
-    loss: runLoss(config), steps, reduce: config.probeReduce, zeroGradient: config.zeroGradient, degenerate: config.degenerate,
+    loss: runLoss(config), steps, converge, reduce: config.probeReduce, zeroGradient: config.zeroGradient, degenerate: config.degenerate,
   });
   batches.return(undefined);
-  const profile = profileOf(config, steps, result.entries, model, result.seconds);
-  return { profile, eta: etaForModel(model, profile), probe: result };
+  const stop: ProbeStop = result.stopped === 'converged' ? 'converged' : config.probeSteps === 'epoch' || converge ? 'epoch' : 'steps';
+  const convergence = converge
+    ? { ...converge, epochSteps, change: Number.isFinite(result.change) ? result.change! : null }
+    : undefined;
+  const profile = profileOf(config, result.steps, result.entries, model, { seconds: result.seconds, stopped: stop, convergence });
+  return { profile, eta: etaForModel(model, profile), probe: { ...result, stop } };
 }
