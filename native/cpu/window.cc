@@ -3,9 +3,18 @@
 // relative position bias table and its scatter-add backward, and the shifted-window attention
 // mask added to the attention logits.
 //   Partition / reverse: pure data movement of c-element rows, so any dtype is exact; OpenMP over
-//   (window, token row), each thread copying ws rows of c contiguous elements.
-//   Relative position bias: the gather runs over heads x n x n; the backward runs one head per
-//   thread, summing in double in (i, j) order, so the result does not depend on the thread count.
+//   (window, token row), each thread copying ws rows of c contiguous elements. The two are inverse
+//   permutations, so the backward of each is the other's forward (the contract has no separate
+//   backward kernels). torch.roll(x, -shift) then window_partition equals reading the token map at
+//   ((wh*ws + r + shift) mod h, (ww*ws + q + shift) mod w) for token (r, q) of window (b, wh, ww).
+//   Errors: h or w not a multiple of window_size, window_size < 1, a negative size.
+//   Relative position bias: the gather runs over heads x n x n (the float32 table rounded once to
+//   y's dtype); the backward runs one head per thread, summing in double in (i, j) order, so the
+//   result does not depend on the thread count; table rows no index names get 0. An index outside
+//   [0, num_rel) is an error naming the first one.
+//   Mask add: y = x + mask[window] in float, rounded once; the window of plane p (of
+//   batch*num_windows*heads planes) is (p / heads) mod num_windows, as timm's
+//   attn.view(-1, nW, heads, N, N) + mask.unsqueeze(1).unsqueeze(0).
 #include <cstring>
 #include <string>
 #include <vector>
@@ -91,19 +100,9 @@ Status window_partition_forward(Context& ctx, void* y, const void* x, DType dtyp
   return run_windows("window_partition_forward", true, y, x, dtype, batch, h, w, c, window_size, shift);
 }
 
-Status window_partition_backward(Context& ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t h,
-                                 int64_t w, int64_t c, int64_t window_size, int64_t shift) {
-  return run_windows("window_partition_backward", false, dx, dy, dtype, batch, h, w, c, window_size, shift);
-}
-
 Status window_reverse_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t h,
                               int64_t w, int64_t c, int64_t window_size, int64_t shift) {
   return run_windows("window_reverse_forward", false, y, x, dtype, batch, h, w, c, window_size, shift);
-}
-
-Status window_reverse_backward(Context& ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t h,
-                               int64_t w, int64_t c, int64_t window_size, int64_t shift) {
-  return run_windows("window_reverse_backward", true, dx, dy, dtype, batch, h, w, c, window_size, shift);
 }
 
 Status relative_position_bias_forward(Context& ctx, void* y, const float* table, const int32_t* index,

@@ -97,9 +97,7 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
   ],
   "window": [
     "window_partition_forward",
-    "window_partition_backward",
     "window_reverse_forward",
-    "window_reverse_backward",
     "relative_position_bias_forward",
     "relative_position_bias_backward",
     "window_mask_add_forward"

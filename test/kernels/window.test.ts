@@ -1,8 +1,8 @@
 // Window kernels (native/cpu/window.cc) against the float64 references of test/reference/window.ts:
-// the shifted window partition / reverse and their backwards (pure data movement: exact in every
-// dtype), the relative position bias gather (exact after the one rounding to the dtype) and its
-// scatter-add backward (double accumulation, one float32 rounding), and the window mask add (one
-// rounding to the dtype). Every kernel runs in float32, bfloat16 and float16 (inputs rounded to the
+// the shifted window partition and reverse (inverse permutations, each the other's backward; pure
+// data movement: exact in every dtype), the relative position bias gather (exact after the one
+// rounding to the dtype) and its scatter-add backward (double accumulation, one float32 rounding),
+// and the window mask add (one rounding to the dtype). Every kernel runs in float32, bfloat16 and float16 (inputs rounded to the
 // dtype first). The scatter-add is checked bit-identical under OMP_NUM_THREADS=1 and 2.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -34,7 +34,7 @@ const shapes: [string, Shape][] = [
 describe('window partition / reverse', () => {
   for (const dtype of FLOAT_DTYPES) {
     shapes.forEach(([name, s], i) => {
-      test(`partition forward/backward and reverse forward/backward ${dtype} ${name}`, () => {
+      test(`partition and reverse ${dtype} ${name}`, () => {
         const n = numel(s);
         const x = roundTo(rand(n, 10 + i), dtype);
         const win = roundTo(rand(n, 30 + i), dtype);
@@ -46,13 +46,13 @@ describe('window partition / reverse', () => {
         // Data movement: every element is copied, none rounded.
         expectClose(run('window_partition_forward', x), ref.shiftedPartition(x, s, s.shift), EXACT, 'partition');
         expectClose(run('window_reverse_forward', win), ref.shiftedReverse(win, s, s.shift), EXACT, 'reverse');
-        // Gradients of permutations are the inverse permutations: partition's is reverse's forward.
-        expectClose(run('window_partition_backward', win), ref.shiftedReverse(win, s, s.shift), EXACT, 'partition backward');
-        expectClose(run('window_reverse_backward', x), ref.shiftedPartition(x, s, s.shift), EXACT, 'reverse backward');
+        // The two are inverse permutations (so each one's backward is the other's forward).
+        expectClose(run('window_reverse_forward', run('window_partition_forward', x)), x, EXACT, 'reverse(partition(x))');
+        expectClose(run('window_partition_forward', run('window_reverse_forward', win)), win, EXACT, 'partition(reverse(w))');
       });
     });
   }
-  test('the references are adjoint: <partition(x), g> = <x, partition_backward(g)> by finite differences (float64)', () => {
+  test('the references are adjoint: <partition(x), g> = <x, shiftedReverse(g)> by finite differences (float64)', () => {
     const s: Shape = { batch: 1, h: 4, w: 4, c: 2, ws: 2, shift: 1 };
     const x = rand(numel(s), 1);
     const g = rand(numel(s), 2);

@@ -19,30 +19,10 @@ Napi::Value kernel_window_partition_forward(const Napi::CallbackInfo& info) {
   int64_t c = args.integer(6, "c");
   int64_t window_size = args.integer(7, "window_size");
   int64_t shift = args.integer(8, "shift");
-  args.require_positive(window_size, "window_size");
-  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch * (h / window_size) * (w / window_size)), static_cast<int64_t>(window_size * window_size), static_cast<int64_t>(c)}, "(batch * (h / window_size) * (w / window_size), window_size * window_size, c)");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
   args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
   args.check(be.table->window_partition_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, h, w, c, window_size, shift));
-  return info.Env().Undefined();
-}
-
-Napi::Value kernel_window_partition_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "window_partition_backward", 9);
-  BufferArg buf_dx = args.buffer(0, "dx");
-  BufferArg buf_dy = args.buffer(1, "dy");
-  DType dtype = args.dtype(2, "dtype");
-  int64_t batch = args.integer(3, "batch");
-  int64_t h = args.integer(4, "h");
-  int64_t w = args.integer(5, "w");
-  int64_t c = args.integer(6, "c");
-  int64_t window_size = args.integer(7, "window_size");
-  int64_t shift = args.integer(8, "shift");
-  args.require_positive(window_size, "window_size");
-  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
-  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch * (h / window_size) * (w / window_size)), static_cast<int64_t>(window_size * window_size), static_cast<int64_t>(c)}, "(batch * (h / window_size) * (w / window_size), window_size * window_size, c)");
-  Backend& be = args.backend({&buf_dx, &buf_dy}, {});
-  args.check(be.table->window_partition_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), dtype, batch, h, w, c, window_size, shift));
   return info.Env().Undefined();
 }
 
@@ -57,30 +37,10 @@ Napi::Value kernel_window_reverse_forward(const Napi::CallbackInfo& info) {
   int64_t c = args.integer(6, "c");
   int64_t window_size = args.integer(7, "window_size");
   int64_t shift = args.integer(8, "shift");
-  args.require_positive(window_size, "window_size");
   args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
-  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch * (h / window_size) * (w / window_size)), static_cast<int64_t>(window_size * window_size), static_cast<int64_t>(c)}, "(batch * (h / window_size) * (w / window_size), window_size * window_size, c)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
   Backend& be = args.backend({&buf_y, &buf_x}, {});
   args.check(be.table->window_reverse_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, h, w, c, window_size, shift));
-  return info.Env().Undefined();
-}
-
-Napi::Value kernel_window_reverse_backward(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "window_reverse_backward", 9);
-  BufferArg buf_dx = args.buffer(0, "dx");
-  BufferArg buf_dy = args.buffer(1, "dy");
-  DType dtype = args.dtype(2, "dtype");
-  int64_t batch = args.integer(3, "batch");
-  int64_t h = args.integer(4, "h");
-  int64_t w = args.integer(5, "w");
-  int64_t c = args.integer(6, "c");
-  int64_t window_size = args.integer(7, "window_size");
-  int64_t shift = args.integer(8, "shift");
-  args.require_positive(window_size, "window_size");
-  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch * (h / window_size) * (w / window_size)), static_cast<int64_t>(window_size * window_size), static_cast<int64_t>(c)}, "(batch * (h / window_size) * (w / window_size), window_size * window_size, c)");
-  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(h), static_cast<int64_t>(w), static_cast<int64_t>(c)}, "(batch, h, w, c)");
-  Backend& be = args.backend({&buf_dx, &buf_dy}, {});
-  args.check(be.table->window_reverse_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), dtype, batch, h, w, c, window_size, shift));
   return info.Env().Undefined();
 }
 
@@ -140,9 +100,7 @@ Napi::Value kernel_window_mask_add_forward(const Napi::CallbackInfo& info) {
 
 void register_window_kernels(Napi::Env env, Napi::Object target) {
   target.Set("window_partition_forward", Napi::Function::New(env, kernel_window_partition_forward, "window_partition_forward"));
-  target.Set("window_partition_backward", Napi::Function::New(env, kernel_window_partition_backward, "window_partition_backward"));
   target.Set("window_reverse_forward", Napi::Function::New(env, kernel_window_reverse_forward, "window_reverse_forward"));
-  target.Set("window_reverse_backward", Napi::Function::New(env, kernel_window_reverse_backward, "window_reverse_backward"));
   target.Set("relative_position_bias_forward", Napi::Function::New(env, kernel_relative_position_bias_forward, "relative_position_bias_forward"));
   target.Set("relative_position_bias_backward", Napi::Function::New(env, kernel_relative_position_bias_backward, "relative_position_bias_backward"));
   target.Set("window_mask_add_forward", Napi::Function::New(env, kernel_window_mask_add_forward, "window_mask_add_forward"));

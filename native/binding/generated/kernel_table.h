@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "107cb90800229aa3";
+constexpr const char* kContractHash = "d307dce98b411568";
 
 struct KernelTable {
   int32_t abi_version;
@@ -71,9 +71,7 @@ struct KernelTable {
   Status (*multi_reduce_abs_sum)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*multi_reduce_sum_squares)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*window_partition_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
-  Status (*window_partition_backward)(void* ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
   Status (*window_reverse_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
-  Status (*window_reverse_backward)(void* ctx, void* dx, const void* dy, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
   Status (*relative_position_bias_forward)(void* ctx, void* y, const float* table, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
   Status (*relative_position_bias_backward)(void* ctx, float* dtable, const void* dy, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
   Status (*window_mask_add_forward)(void* ctx, void* y, const void* x, const float* mask, DType dtype, int64_t batch, int64_t num_windows, int64_t heads, int64_t n);

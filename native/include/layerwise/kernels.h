@@ -410,63 +410,34 @@ Status multi_reduce_sum_squares(Context& ctx,
                                 const double* host_scales,   // (num_tensors)
                                 int64_t num_tensors);
 
-// ---- window.cc ---- (Swin Transformer's shifted windows, timm's swin_transformer.py. Images are
-// channels-last token maps (batch, h, w, c); windows are (batch * (h/ws) * (w/ws), ws*ws, c) in
-// timm's order: window index (b * (h/ws) + wh) * (w/ws) + ww, token r * ws + q. The partition and
-// reverse kernels only move elements, so they are exact in every dtype (any dtype is accepted);
-// h and w must be multiples of window_size; shift is any integer, taken modulo h and w.)
-// y = window_partition(torch.roll(x, (-shift, -shift), (1, 2)), ws): the cyclic shift fused with
-// the partition, y[win(b, wh, ww), r*ws + q, :] = x[b, (wh*ws + r + shift) mod h, (ww*ws + q + shift) mod w, :].
-Status window_partition_forward(Context& ctx,
-                                void* y,        // (batch * (h / window_size) * (w / window_size), window_size * window_size, c) [dtype]
+// ---- window.cc ---- (Swin Transformer as timm; more in native/cpu/window.cc) x: (batch, h, w, c);
+// windows: (batch*nW, ws*ws, c) with windows[(b*(h/ws) + wh)*(w/ws) + ww, r*ws + q] =
+// x[b, (wh*ws + r + shift) mod h, (ww*ws + q + shift) mod w]: window_partition after torch.roll by
+// -shift. Reverse is its inverse (the roll back by +shift), so each one's backward is the other's
+// forward. Exact data movement, any dtype; h, w multiples of window_size; any integer shift.
+Status window_partition_forward(Context& ctx, void* y,  // (batch, h, w, c) [dtype]
                                 const void* x,  // (batch, h, w, c) [dtype]
                                 DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c,
                                 int64_t window_size, int64_t shift);
-// dx = the gradient of window_partition_forward: its inverse permutation applied to dy.
-Status window_partition_backward(Context& ctx,
-                                 void* dx,        // (batch, h, w, c) [dtype]
-                                 const void* dy,  // (batch * (h / window_size) * (w / window_size), window_size * window_size, c) [dtype]
-                                 DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c,
-                                 int64_t window_size, int64_t shift);
-// y = torch.roll(window_reverse(x, ws, h, w), (shift, shift), (1, 2)): windows back to the token
-// map with the roll back; the inverse of window_partition_forward with the same shift.
-Status window_reverse_forward(Context& ctx,
-                              void* y,        // (batch, h, w, c) [dtype]
-                              const void* x,  // (batch * (h / window_size) * (w / window_size), window_size * window_size, c) [dtype]
+Status window_reverse_forward(Context& ctx, void* y,  // (batch, h, w, c) [dtype]
+                              const void* x,  // (batch, h, w, c) [dtype]
                               DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c,
                               int64_t window_size, int64_t shift);
-Status window_reverse_backward(Context& ctx,
-                               void* dx,        // (batch * (h / window_size) * (w / window_size), window_size * window_size, c) [dtype]
-                               const void* dy,  // (batch, h, w, c) [dtype]
-                               DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c,
-                               int64_t window_size, int64_t shift);
-// y[hd, i, j] = table[index[i*n + j], hd]: WindowAttention._get_rel_pos_bias (the gather of the
-// float32 bias table by timm's relative_position_index, permuted to heads first), rounded to y's
-// dtype. Every index must lie in [0, num_rel) (an error names the first one that does not).
-Status relative_position_bias_forward(Context& ctx,
-                                      void* y,               // (heads, n, n) [dtype]
+// y[hd, i, j] = table[index[i*n + j], hd] (_get_rel_pos_bias); the backward scatter-adds in double,
+// in (i, j) order per head (any thread count, the same bits).
+Status relative_position_bias_forward(Context& ctx, void* y,  // (heads, n, n) [dtype]
                                       const float* table,    // (num_rel, heads)
                                       const int32_t* index,  // (n * n)
                                       DType dtype, int64_t heads, int64_t n, int64_t num_rel);
-// dtable[r, hd] = sum over (i, j) with index[i*n + j] == r of dy[hd, i, j]: the scatter-add,
-// accumulated in double in (i, j) order per head (the same bits for any thread count); table
-// entries no index names get 0.
-Status relative_position_bias_backward(Context& ctx,
-                                       float* dtable,         // (num_rel, heads)
+Status relative_position_bias_backward(Context& ctx, float* dtable,  // (num_rel, heads)
                                        const void* dy,        // (heads, n, n) [dtype]
                                        const int32_t* index,  // (n * n)
                                        DType dtype, int64_t heads, int64_t n, int64_t num_rel);
-// y[b * num_windows + w, hd, i, j] = x[b * num_windows + w, hd, i, j] + mask[w, i, j]: the shifted-window
-// attention mask (0 / -100, float32) added to the attention logits per window, broadcast over the
-// batch and the heads (timm's attn.view(-1, nW, heads, N, N) + mask.unsqueeze(1).unsqueeze(0)).
-// The sum is taken in float and rounded once to the dtype; y may alias x. Its gradient with
-// respect to x is the identity (the mask is a constant).
-Status window_mask_add_forward(Context& ctx,
-                               void* y,            // (batch * num_windows, heads, n, n) [dtype]
+// y[b*nW + w, hd] = x[b*nW + w, hd] + mask[w] in float (shifted windows' 0 / -100 mask); y may alias x.
+Status window_mask_add_forward(Context& ctx, void* y,  // (batch * num_windows, heads, n, n) [dtype]
                                const void* x,      // (batch * num_windows, heads, n, n) [dtype]
                                const float* mask,  // (num_windows, n, n)
-                               DType dtype, int64_t batch, int64_t num_windows, int64_t heads,
-                               int64_t n);
+                               DType dtype, int64_t batch, int64_t num_windows, int64_t heads, int64_t n);
 
 // ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, docs/method.md section 4)
 // For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t].

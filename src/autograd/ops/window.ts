@@ -41,7 +41,7 @@ export function windowPartition(x: Tensor, windowSize: number, shift = 0): Tenso
   kernels.window_partition_forward(y.buffer, x.bufferFor(op), ...args);
   return record(y, op, [x], (g) => {
     const dx = Tensor.emptyLike(x);
-    kernels.window_partition_backward(dx.buffer, g.buffer, ...args);
+    kernels.window_reverse_forward(dx.buffer, g.buffer, ...args); // the inverse permutation
     return [dx];
   });
 }
@@ -68,7 +68,7 @@ export function windowReverse(windows: Tensor, windowSize: number, h: number, w:
   kernels.window_reverse_forward(y.buffer, windows.bufferFor(op), ...args);
   return record(y, op, [windows], (g) => {
     const dx = Tensor.emptyLike(windows);
-    kernels.window_reverse_backward(dx.buffer, g.buffer, ...args);
+    kernels.window_partition_forward(dx.buffer, g.buffer, ...args); // the inverse permutation
     return [dx];
   });
 }

@@ -3,9 +3,9 @@
 import type { DTypeName, NativeBuffer } from '../addon';
 
 export interface WindowKernels {
-  /** channels-last token maps (batch, h, w, c); windows are (batch * (h/ws) * (w/ws), ws*ws, c) in timm's order: window index (b * (h/ws) + wh) * (w/ws) + ww, token r * ws + q. The partition and reverse kernels only move elements, so they are exact in every dtype (any dtype is accepted); h and w must be multiples of window_size; shift is any integer, taken modulo h and w.) y = window_partition(torch.roll(x, (-shift, -shift), (1, 2)), ws): the cyclic shift fused with the partition, y[win(b, wh, ww), r*ws + q, :] = x[b, (wh*ws + r + shift) mod h, (ww*ws + q + shift) mod w, :]. */
+  /** windows: (batch*nW, ws*ws, c) with windows[(b*(h/ws) + wh)*(w/ws) + ww, r*ws + q] = x[b, (wh*ws + r + shift) mod h, (ww*ws + q + shift) mod w]: window_partition after torch.roll by -shift. Reverse is its inverse (the roll back by +shift), so each one's backward is the other's forward. Exact data movement, any dtype; h, w multiples of window_size; any integer shift. */
   window_partition_forward(
-    y: /* (batch * (h / window_size) * (w / window_size), window_size * window_size, c) void* [dtype] */ NativeBuffer,
+    y: /* (batch, h, w, c) void* [dtype] */ NativeBuffer,
     x: /* (batch, h, w, c) const void* [dtype] */ NativeBuffer,
     dtype: /* DType */ DTypeName,
     batch: /* int64_t */ number,
@@ -15,22 +15,9 @@ export interface WindowKernels {
     window_size: /* int64_t */ number,
     shift: /* int64_t */ number,
   ): void;
-  /** dx = the gradient of window_partition_forward: its inverse permutation applied to dy. */
-  window_partition_backward(
-    dx: /* (batch, h, w, c) void* [dtype] */ NativeBuffer,
-    dy: /* (batch * (h / window_size) * (w / window_size), window_size * window_size, c) const void* [dtype] */ NativeBuffer,
-    dtype: /* DType */ DTypeName,
-    batch: /* int64_t */ number,
-    h: /* int64_t */ number,
-    w: /* int64_t */ number,
-    c: /* int64_t */ number,
-    window_size: /* int64_t */ number,
-    shift: /* int64_t */ number,
-  ): void;
-  /** y = torch.roll(window_reverse(x, ws, h, w), (shift, shift), (1, 2)): windows back to the token map with the roll back; the inverse of window_partition_forward with the same shift. */
   window_reverse_forward(
     y: /* (batch, h, w, c) void* [dtype] */ NativeBuffer,
-    x: /* (batch * (h / window_size) * (w / window_size), window_size * window_size, c) const void* [dtype] */ NativeBuffer,
+    x: /* (batch, h, w, c) const void* [dtype] */ NativeBuffer,
     dtype: /* DType */ DTypeName,
     batch: /* int64_t */ number,
     h: /* int64_t */ number,
@@ -39,18 +26,7 @@ export interface WindowKernels {
     window_size: /* int64_t */ number,
     shift: /* int64_t */ number,
   ): void;
-  window_reverse_backward(
-    dx: /* (batch * (h / window_size) * (w / window_size), window_size * window_size, c) void* [dtype] */ NativeBuffer,
-    dy: /* (batch, h, w, c) const void* [dtype] */ NativeBuffer,
-    dtype: /* DType */ DTypeName,
-    batch: /* int64_t */ number,
-    h: /* int64_t */ number,
-    w: /* int64_t */ number,
-    c: /* int64_t */ number,
-    window_size: /* int64_t */ number,
-    shift: /* int64_t */ number,
-  ): void;
-  /** y[hd, i, j] = table[index[i*n + j], hd]: WindowAttention._get_rel_pos_bias (the gather of the float32 bias table by timm's relative_position_index, permuted to heads first), rounded to y's dtype. Every index must lie in [0, num_rel) (an error names the first one that does not). */
+  /** y[hd, i, j] = table[index[i*n + j], hd] (_get_rel_pos_bias); the backward scatter-adds in double, in (i, j) order per head (any thread count, the same bits). */
   relative_position_bias_forward(
     y: /* (heads, n, n) void* [dtype] */ NativeBuffer,
     table: /* (num_rel, heads) const float* */ NativeBuffer,
@@ -60,7 +36,6 @@ export interface WindowKernels {
     n: /* int64_t */ number,
     num_rel: /* int64_t */ number,
   ): void;
-  /** dtable[r, hd] = sum over (i, j) with index[i*n + j] == r of dy[hd, i, j]: the scatter-add, accumulated in double in (i, j) order per head (the same bits for any thread count); table entries no index names get 0. */
   relative_position_bias_backward(
     dtable: /* (num_rel, heads) float* */ NativeBuffer,
     dy: /* (heads, n, n) const void* [dtype] */ NativeBuffer,
@@ -70,7 +45,7 @@ export interface WindowKernels {
     n: /* int64_t */ number,
     num_rel: /* int64_t */ number,
   ): void;
-  /** y[b * num_windows + w, hd, i, j] = x[b * num_windows + w, hd, i, j] + mask[w, i, j]: the shifted-window attention mask (0 / -100, float32) added to the attention logits per window, broadcast over the batch and the heads (timm's attn.view(-1, nW, heads, N, N) + mask.unsqueeze(1).unsqueeze(0)). The sum is taken in float and rounded once to the dtype; y may alias x. Its gradient with respect to x is the identity (the mask is a constant). */
+  /** y[b*nW + w, hd] = x[b*nW + w, hd] + mask[w] in float (shifted windows' 0 / -100 mask); y may alias x. */
   window_mask_add_forward(
     y: /* (batch * num_windows, heads, n, n) void* [dtype] */ NativeBuffer,
     x: /* (batch * num_windows, heads, n, n) const void* [dtype] */ NativeBuffer,
