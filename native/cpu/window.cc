@@ -30,6 +30,7 @@ using shared::window_source;
 namespace {
 
 constexpr int64_t kParallelElements = 16384;
+constexpr int64_t kParallelBias = 1 << 20;  // a gather of a few cached rows: threads only pay off for many heads
 
 Status check_windows(const char* op, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c,
                      int64_t window_size) {
@@ -113,7 +114,7 @@ Status relative_position_bias_forward(Context& ctx, void* y, const float* table,
     using T = decltype(tag);
     T* yt = static_cast<T*>(y);
     const int64_t nn = n * n;
-#pragma omp parallel for schedule(static) if (heads * nn > kParallelElements)
+#pragma omp parallel for schedule(static) if (heads * nn > kParallelBias)
     for (int64_t hd = 0; hd < heads; hd++) {
       for (int64_t k = 0; k < nn; k++) yt[hd * nn + k] = from_f32<T>(table[static_cast<int64_t>(index[k]) * heads + hd]);
     }
@@ -130,7 +131,7 @@ Status relative_position_bias_backward(Context& ctx, float* dtable, const void* 
     const T* dyt = static_cast<const T*>(dy);
     const int64_t nn = n * n;
     bool failed = false;
-#pragma omp parallel for schedule(static) if (heads * nn > kParallelElements)
+#pragma omp parallel for schedule(static) if (heads * nn > kParallelBias / 4)
     for (int64_t hd = 0; hd < heads; hd++) {
       std::vector<double> acc;
       try {
