@@ -10,6 +10,7 @@ import type { NormKernels } from './generated/norm';
 import type { PoolKernels } from './generated/pool';
 import type { LossKernels } from './generated/loss';
 import type { ReduceKernels } from './generated/reduce';
+import type { WindowKernels } from './generated/window';
 import type { OptimKernels } from './generated/optim';
 
 export type Kernels = CopyKernels &
@@ -21,6 +22,7 @@ export type Kernels = CopyKernels &
   PoolKernels &
   LossKernels &
   ReduceKernels &
+  WindowKernels &
   OptimKernels;
 
 /** Kernel names by native family file (native/cpu/<family>.cc, native/cuda/<family>.cu). */
@@ -92,6 +94,13 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "accumulate_loss",
     "multi_reduce_abs_sum",
     "multi_reduce_sum_squares"
+  ],
+  "window": [
+    "window_partition_forward",
+    "window_reverse_forward",
+    "relative_position_bias_forward",
+    "relative_position_bias_backward",
+    "window_mask_add_forward"
   ],
   "optim": [
     "sgd_step",

@@ -13,6 +13,7 @@ void register_kernels(Napi::Env env, Napi::Object target) {
   register_pool_kernels(env, target);
   register_loss_kernels(env, target);
   register_reduce_kernels(env, target);
+  register_window_kernels(env, target);
   register_optim_kernels(env, target);
 }
 

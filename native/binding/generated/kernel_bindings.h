@@ -14,5 +14,6 @@ void register_norm_kernels(Napi::Env env, Napi::Object target);
 void register_pool_kernels(Napi::Env env, Napi::Object target);
 void register_loss_kernels(Napi::Env env, Napi::Object target);
 void register_reduce_kernels(Napi::Env env, Napi::Object target);
+void register_window_kernels(Napi::Env env, Napi::Object target);
 void register_optim_kernels(Napi::Env env, Napi::Object target);
 }  // namespace layerwise::binding

@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "7d00aadb2367ea99";
+constexpr const char* kContractHash = "d307dce98b411568";
 
 struct KernelTable {
   int32_t abi_version;
@@ -70,6 +70,11 @@ struct KernelTable {
   Status (*accumulate_loss)(void* ctx, float* sum, int32_t* first_bad_step, const float* loss, int64_t step);
   Status (*multi_reduce_abs_sum)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
   Status (*multi_reduce_sum_squares)(void* ctx, float* out, const float* const* xs, const int64_t* host_numels, const double* host_scales, int64_t num_tensors);
+  Status (*window_partition_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
+  Status (*window_reverse_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t h, int64_t w, int64_t c, int64_t window_size, int64_t shift);
+  Status (*relative_position_bias_forward)(void* ctx, void* y, const float* table, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
+  Status (*relative_position_bias_backward)(void* ctx, float* dtable, const void* dy, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
+  Status (*window_mask_add_forward)(void* ctx, void* y, const void* x, const float* mask, DType dtype, int64_t batch, int64_t num_windows, int64_t heads, int64_t n);
   Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double momentum, double dampening, bool nesterov, bool first_step);
   Status (*adamw_step)(void* ctx, float* const* params, const float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
   Status (*multi_unscale_found_inf)(void* ctx, float* const* grads, float* found_inf, const int64_t* host_numels, int64_t num_tensors, float inv_scale);
