@@ -7,6 +7,7 @@ Usage: python3 scripts/bench/torch_workloads.py --threads N --workloads a,b,c [-
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -25,8 +26,8 @@ def sgemm_1024():
     return step
 
 
-def train_step(model, x, y, lr=0.01, autocast=False, channels_last=False):
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+def train_step(model, x, y, lr=0.01, autocast=False, channels_last=False, fused=None):
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4, fused=fused)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
@@ -57,6 +58,29 @@ def step_of(build, **options):
     return lambda: train_step(build(), torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)), **options)
 
 
+def resnet50():
+    # torchvision's resnet50 (import guarded: its compiled ops are optional here)
+    import torch.library as L
+    orig = L.register_fake
+
+    def safe(*a, **k):
+        try:
+            deco = orig(*a, **k)
+        except Exception:
+            return lambda f: f
+
+        def apply(f):
+            try:
+                return deco(f)
+            except Exception:
+                return f
+        return apply
+    L.register_fake = safe
+    import torchvision
+    L.register_fake = orig
+    return train_step(torchvision.models.resnet50(), torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
+
+
 WORKLOADS = {
     "sgemm_1024": sgemm_1024,
     "mlp784-1024-10_b128": step_of(mlp),
@@ -64,7 +88,10 @@ WORKLOADS = {
     "mlp784-1024-10_b128_bf16": step_of(mlp, autocast=True),
     "cnn3_b128_bf16": step_of(cnn3, autocast=True),
     "cnn3_b128_channels_last": step_of(cnn3, channels_last=True),
+    "resnet50_224_b8": resnet50,
 }
+# Heavy workloads: fewer warmup and timed steps (as in src/bench/workloads.ts).
+STEPS = {"resnet50_224_b8": (1, 3)}
 
 
 def main():
@@ -80,17 +107,19 @@ def main():
         if name not in WORKLOADS:
             continue
         step = WORKLOADS[name]()
-        for _ in range(args.warmup):
+        warmup, min_steps = STEPS.get(name, (args.warmup, 5))
+        for _ in range(warmup):
             step()
         times = []
         start = time.perf_counter()
-        while time.perf_counter() - start < args.min_seconds or len(times) < 5:
+        while time.perf_counter() - start < args.min_seconds or len(times) < min_steps:
             t0 = time.perf_counter()
             step()
             times.append((time.perf_counter() - t0) * 1000)
         times.sort()
         print(json.dumps({"workload": name, "torch_ms_per_step": times[len(times) // 2],
-                          "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__}),
+                          "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__,
+                          "torch_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}),
               flush=True)
 
 

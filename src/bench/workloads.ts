@@ -3,7 +3,8 @@
 // with weight decay) of the MLP 784-1024-10 and the 3-conv CNN, batch 128, on 1x28x28 inputs;
 // the same steps under autocast to bfloat16 (`_bf16`, against torch.autocast('cpu', bfloat16))
 // and the CNN in channels-last memory format (`_channels_last`, against
-// model.to(memory_format=torch.channels_last) with channels-last inputs).
+// model.to(memory_format=torch.channels_last) with channels-last inputs); resnet50_224_b8: the
+// ResNet-50 train step at batch 8 (fused SGD), each side in its own process with its peak RSS.
 import { addon } from '../native/addon';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scope } from '../memory';
@@ -12,6 +13,7 @@ import { Tensor, convertRaw } from '../tensor';
 import { autocast, type AutocastDType } from '../autocast';
 import * as nn from '../nn';
 import { SGD } from '../optim/sgd';
+import { resnet50 } from '../models/resnet';
 
 export interface Workload {
   name: string;
@@ -19,6 +21,11 @@ export interface Workload {
   flops?: number;
   /** Bytes read and written by one step, when memory-bound (reported as GB/s). */
   bytesPerStep?: number;
+  /** Run in a child process of its own (its peak RSS is reported as peak_rss_mb), as PyTorch's side. */
+  isolated?: boolean;
+  /** Warmup steps and the least number of timed steps (default 5 and 5). */
+  warmup?: number;
+  minSteps?: number;
   setup(): { step: () => void; dispose: () => void };
 }
 
@@ -30,17 +37,20 @@ function randomTensor(shape: number[], gen: Generator): Tensor {
 }
 
 interface StepOptions {
+  /** Batch, channels, height, width, classes (default 128 x 1x28x28, 10 classes). */
+  input?: [number, number, number, number, number];
   autocast?: AutocastDType;
   channelsLast?: boolean;
 }
 
 function trainStep(model: nn.Module, gen: Generator, options: StepOptions = {}): { step: () => void; dispose: () => void } {
-  const input = randomTensor([128, 1, 28, 28], gen);
+  const [batch, c, h, w, classes] = options.input ?? [128, 1, 28, 28, 10];
+  const input = randomTensor([batch, c, h, w], gen);
   const x = options.channelsLast ? convertRaw(input, 'float32', 'channelsLast') : input;
   if (x !== input) input.dispose();
   if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const forward = () => crossEntropy(model.call(x), labels);
-  const labels = Tensor.fromArray(Array.from({ length: 128 }, () => gen.int(10)), [128], { dtype: 'int32' });
+  const labels = Tensor.fromArray(Array.from({ length: batch }, () => gen.int(classes)), [batch], { dtype: 'int32' });
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
   return {
     step: () =>
@@ -98,14 +108,17 @@ export const CPU_WORKLOADS: Workload[] = [
   stepWorkload('mlp784-1024-10_b128_bf16', mlp, 2, { autocast: 'bfloat16' }),
   stepWorkload('cnn3_b128_bf16', cnn3, 3, { autocast: 'bfloat16' }),
   stepWorkload('cnn3_b128_channels_last', cnn3, 3, { channelsLast: true }),
+  // torchvision's resnet50 (ours: src/models/resnet.ts), batch 8 of 3x224x224, 1000 classes, in a
+  // process of its own on each side so that peak_rss_mb compares the two steps' memory.
+  { ...stepWorkload('resnet50_224_b8', () => resnet50(1000), 4, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
 ];
 
-/** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and 5 steps. */
-export function timeSteps(step: () => void, warmup = 5, minSeconds = 2): number {
+/** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and `minSteps` steps. */
+export function timeSteps(step: () => void, warmup = 5, minSeconds = 2, minSteps = 5): number {
   for (let i = 0; i < warmup; i++) step();
   const times: number[] = [];
   const start = performance.now();
-  while (performance.now() - start < minSeconds * 1000 || times.length < 5) {
+  while (performance.now() - start < minSeconds * 1000 || times.length < minSteps) {
     const t0 = performance.now();
     step();
     times.push(performance.now() - t0);

@@ -9,7 +9,8 @@ import { evaluate, nonFiniteNote } from '../train/evaluate';
 import { applyMupReadout } from '../optim/mup';
 import { buildData, buildModel, withMupBase } from '../train/setup';
 import { choice, positiveInt } from './options';
-import { modelNames } from '../models';
+import { modelEntry, modelNames } from '../models';
+import { loadExternalState } from '../models/weights';
 import type { Tensor } from '../tensor';
 
 export function registerEval(program: Command): void {
@@ -21,6 +22,7 @@ export function registerEval(program: Command): void {
     .option('--model <name>', `model: ${modelNames().join(', ')}`, choice(modelNames()))
     .option('--data <spec>', 'dataset spec')
     .option('--hidden <n>', 'hidden width of mlp / cnn', positiveInt)
+    .option('--num-classes <n>', "classes of the model's head (default: the data's)", positiveInt)
     .option('--batch-size <n>', 'evaluation batch size', positiveInt)
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `
@@ -38,7 +40,7 @@ Examples:
         weights = checkpoint.weights;
       } else {
         if (!opts.weights) throw new Error('eval: give a run folder or --weights FILE');
-        config = resolveConfig({}, { model: opts.model, data: opts.data, hidden: opts.hidden ?? null });
+        config = resolveConfig({}, { model: opts.model, data: opts.data, hidden: opts.hidden ?? null, numClasses: opts.numClasses ?? null });
         weightsFile = opts.weights;
         weights = loadStateDictFile(weightsFile).tensors;
       }
@@ -47,7 +49,7 @@ Examples:
       const model = buildModel(config, data);
       if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));
       try {
-        loadingFrom(weightsFile, () => model.loadStateDict(weights));
+        loadingFrom(weightsFile, () => loadExternalState(model, weights, modelEntry(config.model).mapping));
       } finally {
         for (const t of weights.values()) t.dispose();
       }

@@ -4,6 +4,8 @@
 import { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerEval } from './eval';
+import { registerExport } from './export';
+import { registerModels } from './models';
 import { registerPlot } from './plot';
 import { registerProbe } from './probe';
 import { registerTrain } from './train';
@@ -16,6 +18,8 @@ program
 registerTrain(program);
 registerProbe(program);
 registerEval(program);
+registerModels(program);
+registerExport(program);
 registerPlot(program);
 registerBench(program);
 program.parseAsync(process.argv).catch((e: Error & { code?: string }) => {

@@ -20,6 +20,7 @@ export function addModelOptions(cmd: Command): Command {
     .option('--data <spec>', `dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, tensors:FILE, synthetic[:N] (default: ${d.data})`)
     .option('--model <name>', `model: ${modelNames().join(', ')} (default: ${d.model})`, choice(modelNames()))
     .option('--hidden <n>', 'hidden width of mlp / cnn (default: the model\'s)', positiveInt)
+    .option('--num-classes <n>', 'classes of the model\'s head (default: the data\'s)', positiveInt)
     .option('--batch-size <n>', `batch size (default: ${d.batchSize})`, positiveInt)
     .option('--seed <n>', `seed of init, data order and dropout (default: ${d.seed})`, nonNegativeInt)
     .option('--init <kind>', `initialization: paper, pytorch (default: ${d.init})`, choice(['paper', 'pytorch']))

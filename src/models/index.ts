@@ -1,8 +1,13 @@
-// The model registry: names accepted by --model and how each is built from the data's shape.
+// The model registry: names accepted by --model (timm's names where timm has the model), how each
+// is built from the data's shape, the input it expects, and the name mapping between our state
+// dict and the timm/torchvision one (src/models/weights.ts).
 import { ArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { cnn3, smallCnn } from './cnn';
+import { davidnet } from './davidnet';
 import { MLP } from './mlp';
+import { resnet50, resnet50Cifar } from './resnet';
+import { IDENTITY_MAPPING, type StateMapping } from './weights';
 
 export interface ModelSpec {
   /** Input channels, height and width of one image. */
@@ -14,23 +19,47 @@ export interface ModelSpec {
   dropout?: number;
 }
 
-interface ModelEntry {
+export interface ModelEntry {
   description: string;
+  /** The input (C, H, W) the model is designed for and built at by `layerwise models`. */
+  inputShape: readonly [number, number, number];
+  /** The class count it is built with when no data decides (`layerwise models`). */
+  numClasses: number;
   build(spec: ModelSpec): Module;
+  /** Our state-dict names <-> timm/torchvision's (identity for the CNNs; ViT/Swin split qkv). */
+  mapping: StateMapping;
 }
 
 export const MODELS: Readonly<Record<string, ModelEntry>> = {
   mlp: {
     description: "the paper's 2-layer MLP: Flatten, fc1 (-> --hidden, default 1024), ReLU, fc2",
+    inputShape: [1, 28, 28], numClasses: 10, mapping: IDENTITY_MAPPING,
     build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses, { dropout: s.dropout }),
   },
   cnn: {
     description: 'the default small CNN: 2 x (conv3x3-BN-ReLU-maxpool), 32/64 channels, fc (-> --hidden, default 128), fc',
+    inputShape: [1, 28, 28], numClasses: 10, mapping: IDENTITY_MAPPING,
     build: (s) => smallCnn(s.inputShape[0], s.inputShape[1], s.numClasses, s.hidden ?? 128),
   },
   cnn3: {
     description: 'the benchmark CNN: 3 x (conv3x3-BN-ReLU), 32/64/128 channels, strides 1/2/2, global average pool, fc',
+    inputShape: [1, 28, 28], numClasses: 10, mapping: IDENTITY_MAPPING,
     build: (s) => cnn3(s.inputShape[0], s.numClasses),
+  },
+  resnet50: {
+    description: "torchvision's / timm's ResNet-50 (v1.5: stride on the 3x3 conv), 224px; torchvision names",
+    inputShape: [3, 224, 224], numClasses: 1000, mapping: IDENTITY_MAPPING,
+    build: (s) => resnet50(s.numClasses, s.inputShape[0]),
+  },
+  resnet50_cifar: {
+    description: 'ResNet-50 for 32px images: 3x3 stride-1 stem, no max-pool (CIFAR-100: 100 classes)',
+    inputShape: [3, 32, 32], numClasses: 100, mapping: IDENTITY_MAPPING,
+    build: (s) => resnet50Cifar(s.numClasses, s.inputShape[0]),
+  },
+  davidnet: {
+    description: "cifar10-fast's ResNet-9 (David Page): 64-128-256-512, two residuals, global max-pool, linear x 0.125, 32px",
+    inputShape: [3, 32, 32], numClasses: 10, mapping: IDENTITY_MAPPING,
+    build: (s) => davidnet({ numClasses: s.numClasses, inChannels: s.inputShape[0] }),
   },
 };
 
@@ -38,8 +67,15 @@ export function modelNames(): string[] {
   return Object.keys(MODELS);
 }
 
-export function createModel(name: string, spec: ModelSpec): Module {
+export function modelEntry(name: string): ModelEntry {
   const entry = MODELS[name];
   if (!entry) throw new ArgumentError(`unknown model '${name}' (available: ${modelNames().join(', ')})`);
-  return entry.build(spec);
+  return entry;
 }
+
+export function createModel(name: string, spec: ModelSpec): Module {
+  return modelEntry(name).build(spec);
+}
+
+export { resnet, resnet50, resnet50Cifar, Bottleneck, ResNet, type ResNetOptions } from './resnet';
+export { davidnet, DavidNet, type DavidNetOptions } from './davidnet';

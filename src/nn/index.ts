@@ -11,6 +11,7 @@ export { Dropout } from './dropout';
 export { MaxPool2d } from './maxpool2d';
 export { AvgPool2d } from './avgpool2d';
 export { AdaptiveAvgPool2d } from './adaptive-avgpool2d';
+export { AdaptiveMaxPool2d } from './adaptive-maxpool2d';
 export { Flatten } from './flatten';
 export { Sequential } from './sequential';
 export { CrossEntropyLoss } from './cross-entropy-loss';

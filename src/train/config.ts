@@ -16,6 +16,8 @@ export interface TrainConfig {
   outDir: string;
   data: string;
   model: string;
+  /** Classes of the model's head (null: from the data). */
+  numClasses: number | null;
   /** Hidden width of mlp / cnn (null: the model's default). */
   hidden: number | null;
   /** Dropout probability before the mlp's readout layer (0: no dropout layer). */
@@ -86,6 +88,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   outDir: 'runs',
   data: 'fashion-mnist',
   model: 'cnn',
+  numClasses: null,
   hidden: null,
   dropout: 0,
   epochs: 5,
@@ -165,7 +168,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!modelNames().includes(c.model)) bad('model', c.model, modelNames().join(', '));
   const positiveInt: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'accumulate', 'evalBatchSize', 'logInterval', 'stepSize', 'mupBaseWidth'];
   for (const k of positiveInt) if (!Number.isSafeInteger(c[k]) || (c[k] as number) < 1) bad(k, c[k], 'a positive integer');
-  for (const k of ['maxSteps', 'checkpointEvery', 'hidden'] as const) {
+  for (const k of ['maxSteps', 'checkpointEvery', 'hidden', 'numClasses'] as const) {
     if (c[k] !== null && (!Number.isSafeInteger(c[k]) || c[k]! < 1)) bad(k, c[k], 'a positive integer');
   }
   if (c.warmupSteps !== null && (!Number.isSafeInteger(c.warmupSteps) || c.warmupSteps < 0)) bad('warmupSteps', c.warmupSteps, 'a non-negative integer');

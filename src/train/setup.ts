@@ -11,7 +11,8 @@ import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
 import type { ProbeConvergence } from '../layerwise/convergence';
 import { etaForModel, loadProfile, type EtaProfile, type ProbeStop } from '../layerwise/profile';
-import { createModel } from '../models';
+import { createModel, modelEntry } from '../models';
+import { loadExternalState } from '../models/weights';
 import { paperInit_ } from '../nn/init';
 import type { Module } from '../nn/module';
 import type { Parameter } from '../nn/parameter';
@@ -66,7 +67,7 @@ function checkSplits(spec: string, train: Dataset, test: Dataset): void {
 
 export function buildModel(config: TrainConfig, data: RunData, hidden: number | null = config.hidden): Module {
   const { channels, height, width } = data.train.sampleDims;
-  return createModel(config.model, { inputShape: [channels, height, width], numClasses: data.numClasses, hidden: hidden ?? undefined, dropout: config.dropout ?? 0 });
+  return createModel(config.model, { inputShape: [channels, height, width], numClasses: config.numClasses ?? data.numClasses, hidden: hidden ?? undefined, dropout: config.dropout ?? 0 });
 }
 
 /** Runs fn with the --mup-base-width model of the same architecture (disposed afterwards). */
@@ -84,7 +85,7 @@ export function initializeModel(model: Module, config: TrainConfig): void {
   if (config.initWeights !== null) {
     const { tensors } = loadStateDictFile(config.initWeights);
     try {
-      loadingFrom(config.initWeights, () => model.loadStateDict(tensors));
+      loadingFrom(config.initWeights, () => loadExternalState(model, tensors, modelEntry(config.model).mapping));
     } finally {
       for (const t of tensors.values()) t.dispose();
     }

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
 
 describe('layerwise CLI', () => {
-  test.each(['train', 'probe', 'eval', 'plot', 'bench'])('%s --help shows options and examples', (cmd) => {
+  test.each(['train', 'probe', 'eval', 'plot', 'bench', 'models', 'export'])('%s --help shows options and examples', (cmd) => {
     const r = runCli([cmd, '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Examples:');
