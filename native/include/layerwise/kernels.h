@@ -81,6 +81,17 @@ Status normalize_u8(Context& ctx,
                     const float* host_mean,  // (c)
                     const float* host_std);  // (c)
 
+// Strided block copy (concatenation, slicing, token prepending), any dtype: for each o < outer,
+// the `block` contiguous elements at src + o * src_stride + src_offset are copied to
+// dst + o * dst_stride + dst_offset (offsets and strides in elements; src_stride 0 repeats one
+// block). Only those elements of dst are written; the rest keep their values. Blocks must not
+// overlap between dst and src.
+Status copy_block(Context& ctx,
+                  void* dst,        // ((outer - 1) * dst_stride + dst_offset + block) [dtype]
+                  const void* src,  // ((outer - 1) * src_stride + src_offset + block) [dtype]
+                  DType dtype, int64_t outer, int64_t block, int64_t src_stride, int64_t src_offset,
+                  int64_t dst_stride, int64_t dst_offset);
+
 // ---- matmul.cc ----
 // c[i] = alpha * op(a[i]) @ op(b[i]) + beta * c[i] for i < batch, row-major; op(a) is (m, k),
 // op(b) is (k, n). stride_* are in elements between consecutive matrices; 0 broadcasts one matrix.
@@ -218,6 +229,22 @@ Status dropout_backward(Context& ctx,
                         const uint8_t* mask,  // (n)
                         DType dtype, int64_t n, float p);
 
+// Drop path (stochastic depth, timm DropPath with scale_by_keep): sample i of the batch is kept
+// with probability 1 - p, mask[i] = dropout_keep(seed, offset + i + 1, p) (the dropout hash of
+// shared/activation_math.h, one draw per sample), y[i, :] = mask[i] ? x[i, :] * (1 / (1 - p)) : 0.
+Status drop_path_forward(Context& ctx,
+                         void* y,        // (batch, inner) [dtype]
+                         uint8_t* mask,  // (batch)
+                         const void* x,  // (batch, inner) [dtype]
+                         DType dtype, int64_t batch, int64_t inner, float p, int64_t seed,
+                         int64_t offset);
+// dx[i, :] = mask[i] ? dy[i, :] * (1 / (1 - p)) : 0; dx may alias dy.
+Status drop_path_backward(Context& ctx,
+                          void* dx,             // (batch, inner) [dtype]
+                          const void* dy,       // (batch, inner) [dtype]
+                          const uint8_t* mask,  // (batch)
+                          DType dtype, int64_t batch, int64_t inner, float p);
+
 // ---- norm.cc ---- (x, y, dy, dx in the kernel's dtype; statistics, gamma, beta and their
 // gradients float32; statistics accumulate in double. With channels_last, x/y/dx/dy lie NHWC:
 // (n, hw, c) in memory; otherwise (n, c, hw).)
@@ -284,6 +311,30 @@ Status layernorm_backward(Context& ctx,
                           const float* save_mean,  // (rows)
                           const float* save_rstd,  // (rows)
                           DType dtype, int64_t rows, int64_t cols);
+
+// LayerNorm over the channels of an NCHW tensor (timm LayerNorm2d): for every (i, p) the c values
+// x[i, :, p] are normalized with their mean and biased variance, then y = xhat * gamma[ch] +
+// beta[ch]. save_mean / save_rstd are indexed i * hw + p. (Channels-last tensors use
+// layernorm_forward with rows = n * hw, cols = c.)
+Status layernorm_channels_forward(Context& ctx,
+                                  void* y,             // (n, c, hw) [dtype]
+                                  float* save_mean,    // (n * hw)
+                                  float* save_rstd,    // (n * hw)
+                                  const void* x,       // (n, c, hw) [dtype]
+                                  const float* gamma,  // (c)
+                                  const float* beta,   // (c)
+                                  DType dtype, int64_t n, int64_t c, int64_t hw, float eps);
+// dx may alias dy.
+Status layernorm_channels_backward(Context& ctx,
+                                   void* dx,                // (n, c, hw) [dtype]
+                                   float* dgamma,           // (c)
+                                   float* dbeta,            // (c)
+                                   const void* dy,          // (n, c, hw) [dtype]
+                                   const void* x,           // (n, c, hw) [dtype]
+                                   const float* gamma,      // (c)
+                                   const float* save_mean,  // (n * hw)
+                                   const float* save_rstd,  // (n * hw)
+                                   DType dtype, int64_t n, int64_t c, int64_t hw);
 
 // ---- pool.cc ---- (padding is implicit -inf for max, zeros for average; every tensor but the
 // indices in the kernel's dtype, window sums in float. With channels_last, x/y/dx/dy and the

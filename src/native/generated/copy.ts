@@ -56,4 +56,16 @@ export interface CopyKernels {
     host_mean: /* (c) const float* */ Float32Array | readonly number[],
     host_std: /* (c) const float* */ Float32Array | readonly number[],
   ): void;
+  /** Strided block copy (concatenation, slicing, token prepending), any dtype: for each o < outer, the `block` contiguous elements at src + o * src_stride + src_offset are copied to dst + o * dst_stride + dst_offset (offsets and strides in elements; src_stride 0 repeats one block). Only those elements of dst are written; the rest keep their values. Blocks must not overlap between dst and src. */
+  copy_block(
+    dst: /* ((outer - 1) * dst_stride + dst_offset + block) void* [dtype] */ NativeBuffer,
+    src: /* ((outer - 1) * src_stride + src_offset + block) const void* [dtype] */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    outer: /* int64_t */ number,
+    block: /* int64_t */ number,
+    src_stride: /* int64_t */ number,
+    src_offset: /* int64_t */ number,
+    dst_stride: /* int64_t */ number,
+    dst_offset: /* int64_t */ number,
+  ): void;
 }
