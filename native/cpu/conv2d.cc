@@ -90,6 +90,12 @@ Path default_path(Pass pass, const ConvShape& s) {
   return Path::kDnnl;
 }
 
+// Where the depthwise direct loops beat the generic path (2 Zen 5 cores, ConvNeXt-T shapes; the
+// numbers are in the commit that added them and scripts/bench/depthwise.mjs measures them).
+bool default_depthwise(Pass pass, const ConvShape& s, DType dtype, bool channels_last) {
+  return true;
+}
+
 // The path to use for shape s: LAYERWISE_CONV when set, else default_path.
 Status choose_path(const char* op, Pass pass, const ConvShape& s, Path* path) {
   const char* env = std::getenv("LAYERWISE_CONV");
@@ -184,9 +190,23 @@ Status run_staged(const PassInfo& p, const ConvShape& s, Path path, DType dtype,
   }
 }
 
+// Whether a depthwise shape runs the direct loops of conv2d_depthwise.cc: LAYERWISE_DEPTHWISE=direct
+// or =generic forces it on or off; otherwise they run where they measured faster than the generic
+// path (default_depthwise) and LAYERWISE_CONV does not force a generic path.
+bool use_depthwise(Pass pass, const ConvShape& s, DType dtype, bool channels_last) {
+  if (!depthwise_supported(s, dtype)) return false;
+  const char* env = std::getenv("LAYERWISE_DEPTHWISE");
+  if (env != nullptr && std::strcmp(env, "direct") == 0) return true;
+  if (env != nullptr && std::strcmp(env, "generic") == 0) return false;
+  const char* conv = std::getenv("LAYERWISE_CONV");
+  if (conv != nullptr && *conv != '\0') return false;
+  return default_depthwise(pass, s, dtype, channels_last);
+}
+
 // One pass after the checks and the empty cases: the path for (dtype, format), see the top.
 Status run_pass(const PassInfo& p, const ConvShape& s, Path path, DType dtype, bool channels_last,
                 void* out, const void* a, const void* b) {
+  if (use_depthwise(p.pass, s, dtype, channels_last)) return conv2d_depthwise(p.pass, p.op, s, dtype, channels_last, out, a, b);
   const char* env = std::getenv("LAYERWISE_CONV");
   const bool env_im2col = env != nullptr && std::strcmp(env, "im2col") == 0;
   if (dtype == DType::kF32 && !channels_last)
