@@ -90,10 +90,18 @@ Path default_path(Pass pass, const ConvShape& s) {
   return Path::kDnnl;
 }
 
-// Where the depthwise direct loops beat the generic path (2 Zen 5 cores, ConvNeXt-T shapes; the
-// numbers are in the commit that added them and scripts/bench/depthwise.mjs measures them).
+// Where the depthwise direct loops beat the generic path (oneDNN). Measured with
+// scripts/bench/depthwise.mjs on 2 shared Zen 5 cores, one thread, batch 8, best of 7 (ms, direct
+// vs oneDNN): the weight gradient at stride 1 wins, 7x7 kernel, C=96 56x56: NCHW float32 6.6 vs
+// 126, bfloat16 8.1 vs 113; NHWC float32 19.6 vs 22.2, bfloat16 12.4 vs 40.3; C=768 7x7: NHWC
+// float32 1.7 vs 4.2, bfloat16 1.4 vs 15.9, but NCHW 10.6 vs 9.1 (rows of 7 are too short for the
+// vector loop). oneDNN's AVX-512 kernels win the forward and input-gradient passes (C=96 56x56
+// NCHW float32 forward 7.1 vs 4.4, NHWC 5.2 vs 2.6) and every pass at stride 2.
 bool default_depthwise(Pass pass, const ConvShape& s, DType dtype, bool channels_last) {
-  return true;
+  (void)dtype;
+  if (!kHaveDnnl) return true;  // the alternative is im2col, slower for every depthwise shape measured
+  if (pass != Pass::kBackwardWeight || s.stride_h != 1 || s.stride_w != 1) return false;
+  return channels_last || s.out_w >= 16;
 }
 
 // The path to use for shape s: LAYERWISE_CONV when set, else default_path.
