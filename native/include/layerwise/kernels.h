@@ -24,7 +24,6 @@
 //   * Every kernel returns a Status; none aborts, throws or exits.
 #pragma once
 #include <cstdint>
-
 #include "layerwise/dtype.h"
 #include "layerwise/status.h"
 
@@ -81,11 +80,8 @@ Status normalize_u8(Context& ctx,
                     const float* host_mean,  // (c)
                     const float* host_std);  // (c)
 
-// Strided block copy (concatenation, slicing, token prepending), any dtype: for each o < outer,
-// the `block` contiguous elements at src + o * src_stride + src_offset are copied to
-// dst + o * dst_stride + dst_offset (offsets and strides in elements; src_stride 0 repeats one
-// block). Only those elements of dst are written; the rest keep their values. Blocks must not
-// overlap between dst and src.
+// Block copy (cat, narrow, tokens), any dtype: for o < outer, `block` elements from src + o * src_stride
+// + src_offset to dst + o * dst_stride + dst_offset (src_stride 0 repeats one); the rest of dst is kept.
 Status copy_block(Context& ctx,
                   void* dst,        // ((outer - 1) * dst_stride + dst_offset + block) [dtype]
                   const void* src,  // ((outer - 1) * src_stride + src_offset + block) [dtype]
@@ -229,16 +225,13 @@ Status dropout_backward(Context& ctx,
                         const uint8_t* mask,  // (n)
                         DType dtype, int64_t n, float p);
 
-// Drop path (stochastic depth, timm DropPath with scale_by_keep): sample i of the batch is kept
-// with probability 1 - p, mask[i] = dropout_keep(seed, offset + i + 1, p) (the dropout hash of
-// shared/activation_math.h, one draw per sample), y[i, :] = mask[i] ? x[i, :] * (1 / (1 - p)) : 0.
+// Drop path (timm DropPath, scale_by_keep): mask[i] = dropout_keep(seed, offset + i + 1, p), one draw
+// per sample; y[i, :] = mask[i] ? x[i, :] / (1 - p) : 0 and dx likewise from dy (dx may alias dy).
 Status drop_path_forward(Context& ctx,
                          void* y,        // (batch, inner) [dtype]
                          uint8_t* mask,  // (batch)
                          const void* x,  // (batch, inner) [dtype]
-                         DType dtype, int64_t batch, int64_t inner, float p, int64_t seed,
-                         int64_t offset);
-// dx[i, :] = mask[i] ? dy[i, :] * (1 / (1 - p)) : 0; dx may alias dy.
+                         DType dtype, int64_t batch, int64_t inner, float p, int64_t seed, int64_t offset);
 Status drop_path_backward(Context& ctx,
                           void* dx,             // (batch, inner) [dtype]
                           const void* dy,       // (batch, inner) [dtype]
@@ -312,10 +305,8 @@ Status layernorm_backward(Context& ctx,
                           const float* save_rstd,  // (rows)
                           DType dtype, int64_t rows, int64_t cols);
 
-// LayerNorm over the channels of an NCHW tensor (timm LayerNorm2d): for every (i, p) the c values
-// x[i, :, p] are normalized with their mean and biased variance, then y = xhat * gamma[ch] +
-// beta[ch]. save_mean / save_rstd are indexed i * hw + p. (Channels-last tensors use
-// layernorm_forward with rows = n * hw, cols = c.)
+// timm LayerNorm2d: LayerNorm (biased variance) over the c values x[i, :, p] of each of the n * hw
+// positions, statistics at i * hw + p; dx may alias dy. (NHWC: layernorm_* with rows n * hw, cols c.)
 Status layernorm_channels_forward(Context& ctx,
                                   void* y,             // (n, c, hw) [dtype]
                                   float* save_mean,    // (n * hw)
@@ -324,7 +315,6 @@ Status layernorm_channels_forward(Context& ctx,
                                   const float* gamma,  // (c)
                                   const float* beta,   // (c)
                                   DType dtype, int64_t n, int64_t c, int64_t hw, float eps);
-// dx may alias dy.
 Status layernorm_channels_backward(Context& ctx,
                                    void* dx,                // (n, c, hw) [dtype]
                                    float* dgamma,           // (c)
@@ -336,9 +326,8 @@ Status layernorm_channels_backward(Context& ctx,
                                    const float* save_rstd,  // (n * hw)
                                    DType dtype, int64_t n, int64_t c, int64_t hw);
 
-// ---- pool.cc ---- (padding is implicit -inf for max, zeros for average; every tensor but the
-// indices in the kernel's dtype, window sums in float. With channels_last, x/y/dx/dy and the
-// indices lie NHWC: (batch, h, w, channels) in memory; otherwise NCHW.)
+// ---- pool.cc ---- (padding is implicit -inf for max, zeros for average; every tensor but the indices
+// in the kernel's dtype, window sums in float. channels_last: x/y/dx/dy and indices NHWC, else NCHW.)
 Status maxpool2d_forward(Context& ctx,
                          void* y,           // (batch, channels, out_h, out_w) [dtype]
                          int32_t* indices,  // (batch, channels, out_h, out_w)  argmax in in_h*in_w
@@ -367,8 +356,7 @@ Status avgpool2d_backward(Context& ctx,
                           int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w,
                           int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w,
                           bool count_include_pad, bool channels_last);
-// AdaptiveAvgPool2d(1): mean over the spatial positions (sums in double). x is (batch, channels,
-// hw), or (batch, hw, channels) with channels_last; y and dy are (batch, channels) either way.
+// AdaptiveAvgPool2d(1), sums in double: x (batch, channels, hw), NHWC (batch, hw, channels); y, dy (batch, channels).
 Status global_avgpool_forward(Context& ctx,
                               void* y,        // (batch, channels) [dtype]
                               const void* x,  // (batch, channels, hw) [dtype]
@@ -380,9 +368,8 @@ Status global_avgpool_backward(Context& ctx,
                                DType dtype, int64_t batch, int64_t channels, int64_t hw,
                                bool channels_last);
 
-// ---- loss.cc ---- (fused log-softmax + cross-entropy, per-row losses; the mean is a reduce.
-// logits and dlogits in the kernel's dtype, computed in float/double; losses, log_probs, soft
-// targets and dlosses float32.)
+// ---- loss.cc ---- (fused log-softmax + cross-entropy, per-row losses; the mean is a reduce. logits and
+// dlogits in the kernel's dtype, computed in float/double; losses, log_probs, soft targets, dlosses float32.)
 // losses[r] = -log_softmax(logits[r])[labels[r]]; a label outside [0, classes) is an error.
 Status cross_entropy_forward(Context& ctx,
                              float* losses,          // (rows)
@@ -411,20 +398,17 @@ Status soft_cross_entropy_backward(Context& ctx,
                                    const float* log_probs,  // (rows, classes)
                                    const float* targets,    // (rows, classes)
                                    DType dtype, int64_t rows, int64_t classes);
-// Classification accuracy counts, ACCUMULATED into counts (added to, not overwritten, so one
-// buffer sums a whole evaluation): counts[0] += rows whose label has the largest logit,
-// counts[1] += rows whose label is among the k largest, counts[2] += rows holding any non-finite
-// logit (NaN or +-inf; such a row counts as wrong for top-1 and top-k). A logit ranks above the
-// label's when it is greater, or equal with a lower class index. A label outside [0, classes) is
-// an error (counts unchanged).
+// Accuracy counts, ACCUMULATED (one buffer sums an evaluation): counts[0] += rows whose label has the
+// largest logit, counts[1] += rows with the label among the k largest, counts[2] += rows with a NaN or
+// +-inf logit (wrong for top-1 and top-k). A logit ranks above the label's when greater, or equal with
+// a lower class index. A label outside [0, classes) is an error (counts unchanged).
 Status classification_counts(Context& ctx,
                              int32_t* counts,        // (3)
                              const void* logits,     // (rows, classes) [dtype]
                              const int32_t* labels,  // (rows)
                              DType dtype, int64_t rows, int64_t classes, int64_t k);
 
-// ---- reduce.cc ---- (accumulated in double, written as float; `scale` 1/n gives the mean;
-// x in the kernel's dtype, out float32)
+// ---- reduce.cc ---- (accumulated in double, written as float32; `scale` 1/n gives the mean)
 Status reduce_sum(Context& ctx,
                   float* out,     // (1)
                   const void* x,  // (n) [dtype]
@@ -437,9 +421,8 @@ Status reduce_sum_squares(Context& ctx,
                           float* out,     // (1)
                           const void* x,  // (n) [dtype]
                           DType dtype, int64_t n, double scale);
-// ACCUMULATES: sum[0] += loss[0]; when loss[0] is not finite and first_bad_step[0] < 0,
-// first_bad_step[0] = step. A training loop sums its losses on the device and finds the first
-// NaN/inf step without reading anything back per step (start with sum 0, first_bad_step -1).
+// ACCUMULATES: sum[0] += loss[0]; if loss[0] is not finite and first_bad_step[0] < 0, first_bad_step[0]
+// = step: losses summed on the device, the first NaN/inf step found without per-step reads (start 0, -1).
 Status accumulate_loss(Context& ctx,
                        float* sum,               // (1)
                        int32_t* first_bad_step,  // (1)
@@ -452,7 +435,6 @@ Status multi_reduce_abs_sum(Context& ctx,
                             const int64_t* host_numels,  // (num_tensors)
                             const double* host_scales,   // (num_tensors)
                             int64_t num_tensors);
-
 // out[t] = scale_t * sum x_t^2 for each tensor t: per-tensor norms for NG, LARC and LAMB.
 Status multi_reduce_sum_squares(Context& ctx,
                                 float* out,                  // (num_tensors)
@@ -462,9 +444,8 @@ Status multi_reduce_sum_squares(Context& ctx,
                                 int64_t num_tensors);
 
 // ---- optim.cc ---- (fused multi-tensor steps; formulas of torch.optim, docs/method.md section 4)
-// For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t].
-// g = grad + wd_t * w; momentum: b = g on the first step, else b = momentum*b + (1-dampening)*g;
-// nesterov: g = g + momentum * b, else g = b; w -= lr_t * g.
+// Per tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t]; g = grad + wd_t*w;
+// b = g on the first step, else momentum*b + (1-dampening)*g; g = nesterov ? g + momentum*b : b; w -= lr_t*g.
 Status sgd_step(Context& ctx,
                 float* const* params,               // num_tensors buffers
                 const float* const* grads,          // num_tensors buffers
@@ -486,17 +467,15 @@ Status adamw_step(Context& ctx,
                   const double* host_weight_decays,  // (num_tensors)
                   int64_t num_tensors, double beta1, double beta2, double eps,
                   double bias_correction1, double bias_correction2);
-// Loss scaling for float16 (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every
-// element of every tensor, and found_inf[0] = 1 when any element (before scaling) is NaN or
-// infinite. found_inf is only ever set, never cleared, so one flag can cover several calls; the
-// host reads it once per optimizer step.
+// float16 loss scaling (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element,
+// found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never
+// cleared, so one flag covers several calls; the host reads it once per optimizer step.
 Status multi_unscale_found_inf(Context& ctx,
                                float* const* grads,         // num_tensors buffers
                                float* found_inf,            // (1)
                                const int64_t* host_numels,  // (num_tensors)
                                int64_t num_tensors, float inv_scale);
-// y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling
-// of normalized gradients (NG) and LARC, and LAMB's trust-ratio update.
+// y_t = alpha_t * y_t + beta_t * x_t per tensor (optim_baselines.cc): NG and LARC rescaling, LAMB's update.
 Status multi_axpby(Context& ctx,
                    float* const* ys,            // num_tensors buffers
                    const float* const* xs,      // num_tensors buffers

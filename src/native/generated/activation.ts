@@ -66,7 +66,7 @@ export interface ActivationKernels {
     n: /* int64_t */ number,
     p: /* float */ number,
   ): void;
-  /** Drop path (stochastic depth, timm DropPath with scale_by_keep): sample i of the batch is kept with probability 1 - p, mask[i] = dropout_keep(seed, offset + i + 1, p) (the dropout hash of shared/activation_math.h, one draw per sample), y[i, :] = mask[i] ? x[i, :] * (1 / (1 - p)) : 0. */
+  /** Drop path (timm DropPath, scale_by_keep): mask[i] = dropout_keep(seed, offset + i + 1, p), one draw per sample; y[i, :] = mask[i] ? x[i, :] / (1 - p) : 0 and dx likewise from dy (dx may alias dy). */
   drop_path_forward(
     y: /* (batch, inner) void* [dtype] */ NativeBuffer,
     mask: /* (batch) uint8_t* */ NativeBuffer,
@@ -78,7 +78,6 @@ export interface ActivationKernels {
     seed: /* int64_t */ number,
     offset: /* int64_t */ number,
   ): void;
-  /** dx[i, :] = mask[i] ? dy[i, :] * (1 / (1 - p)) : 0; dx may alias dy. */
   drop_path_backward(
     dx: /* (batch, inner) void* [dtype] */ NativeBuffer,
     dy: /* (batch, inner) const void* [dtype] */ NativeBuffer,

@@ -56,7 +56,7 @@ export interface CopyKernels {
     host_mean: /* (c) const float* */ Float32Array | readonly number[],
     host_std: /* (c) const float* */ Float32Array | readonly number[],
   ): void;
-  /** Strided block copy (concatenation, slicing, token prepending), any dtype: for each o < outer, the `block` contiguous elements at src + o * src_stride + src_offset are copied to dst + o * dst_stride + dst_offset (offsets and strides in elements; src_stride 0 repeats one block). Only those elements of dst are written; the rest keep their values. Blocks must not overlap between dst and src. */
+  /** Block copy (cat, narrow, tokens), any dtype: for o < outer, `block` elements from src + o * src_stride + src_offset to dst + o * dst_stride + dst_offset (src_stride 0 repeats one); the rest of dst is kept. */
   copy_block(
     dst: /* ((outer - 1) * dst_stride + dst_offset + block) void* [dtype] */ NativeBuffer,
     src: /* ((outer - 1) * src_stride + src_offset + block) const void* [dtype] */ NativeBuffer,

@@ -93,7 +93,7 @@ export interface NormKernels {
     rows: /* int64_t */ number,
     cols: /* int64_t */ number,
   ): void;
-  /** LayerNorm over the channels of an NCHW tensor (timm LayerNorm2d): for every (i, p) the c values x[i, :, p] are normalized with their mean and biased variance, then y = xhat * gamma[ch] + beta[ch]. save_mean / save_rstd are indexed i * hw + p. (Channels-last tensors use layernorm_forward with rows = n * hw, cols = c.) */
+  /** timm LayerNorm2d: LayerNorm (biased variance) over the c values x[i, :, p] of each of the n * hw positions, statistics at i * hw + p; dx may alias dy. (NHWC: layernorm_* with rows n * hw, cols c.) */
   layernorm_channels_forward(
     y: /* (n, c, hw) void* [dtype] */ NativeBuffer,
     save_mean: /* (n * hw) float* */ NativeBuffer,
@@ -107,7 +107,6 @@ export interface NormKernels {
     hw: /* int64_t */ number,
     eps: /* float */ number,
   ): void;
-  /** dx may alias dy. */
   layernorm_channels_backward(
     dx: /* (n, c, hw) void* [dtype] */ NativeBuffer,
     dgamma: /* (c) float* */ NativeBuffer,
