@@ -3,8 +3,8 @@ export { add, sub, mul, scale, broadcastLayout } from './autograd/ops/elementwis
 export { sum, mean } from './autograd/ops/reduce';
 export { matmul, linear } from './autograd/ops/matmul';
 export { conv2d, type Conv2dOptions, type IntPair } from './autograd/ops/conv';
-export { relu, gelu, softmax, dropout } from './autograd/ops/activation';
-export { batchNorm2d, layerNorm } from './autograd/ops/norm';
+export { relu, gelu, softmax, dropout, dropPath } from './autograd/ops/activation';
+export { batchNorm2d, layerNorm, layerNorm2d } from './autograd/ops/norm';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './autograd/ops/pool';
 export { crossEntropy, type Reduction } from './autograd/ops/loss';
 export { reshape, flatten, permute, transpose, clone } from './autograd/ops/shape';
@@ -12,3 +12,4 @@ export {
   windowPartition, windowReverse, relativePositionBias, windowMaskAdd, relativePositionIndex, relativePositionIndexTensor,
   shiftedWindowMask, shiftedWindowMaskArray, type RelativePositionBiasOptions,
 } from './autograd/ops/window';
+export { cat, narrow, prependToken } from './autograd/ops/concat';

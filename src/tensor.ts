@@ -12,6 +12,7 @@ import type { GradNode } from './autograd/tape';
 import * as tape from './autograd/tape';
 import * as shapeOps from './autograd/ops/shape';
 import * as convertOps from './autograd/ops/convert';
+import * as concatOps from './autograd/ops/concat';
 
 export type DType = 'float32' | 'bfloat16' | 'float16' | 'int32' | 'uint8';
 export type FloatDType = 'float32' | 'bfloat16' | 'float16';
@@ -294,6 +295,11 @@ export class Tensor implements Disposable {
 
   permute(dims: readonly number[]): Tensor {
     return shapeOps.permute(this, dims);
+  }
+
+  /** x.narrow(dim, start, length) as a copy (recorded by autograd). */
+  slice(dim: number, start: number, length: number): Tensor {
+    return concatOps.narrow(this, dim, start, length);
   }
 
   /** Returns a copy with its own memory (recorded by autograd). */

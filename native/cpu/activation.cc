@@ -195,4 +195,48 @@ Status dropout_backward(Context& ctx, void* dx, const void* dy, const uint8_t* m
   });
 }
 
+// One draw per sample (counter offset + i + 1, as dropout's element i); rows in parallel.
+Status drop_path_forward(Context& ctx, void* y, uint8_t* mask, const void* x, DType dtype, int64_t batch,
+                         int64_t inner, float p, int64_t seed, int64_t offset) {
+  const char* op = "drop_path_forward";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"batch", batch}, {"inner", inner}}));
+  LW_RETURN_IF_ERROR(check_probability(op, p, batch));
+  const float scale = dropout_scale(p);
+  const uint64_t s = static_cast<uint64_t>(seed);
+  const uint64_t base = static_cast<uint64_t>(offset) + 1;
+  for (int64_t i = 0; i < batch; i++) mask[i] = dropout_keep(s, base + static_cast<uint64_t>(i), p) ? 1 : 0;
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+#pragma omp parallel for schedule(static) if (batch * inner > kParallelMin)
+    for (int64_t i = 0; i < batch; i++) {
+      const T* xr = static_cast<const T*>(x) + i * inner;  // (inner)
+      T* yr = static_cast<T*>(y) + i * inner;              // (inner)
+      const float f = mask[i] != 0 ? scale : 0.0f;
+#pragma omp simd
+      for (int64_t j = 0; j < inner; j++) yr[j] = from_f32<T>(to_f32(xr[j]) * f);
+    }
+    return Status::Ok();
+  });
+}
+
+Status drop_path_backward(Context& ctx, void* dx, const void* dy, const uint8_t* mask, DType dtype, int64_t batch,
+                          int64_t inner, float p) {
+  const char* op = "drop_path_backward";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"batch", batch}, {"inner", inner}}));
+  LW_RETURN_IF_ERROR(check_probability(op, p, batch));
+  const float scale = dropout_scale(p);
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+#pragma omp parallel for schedule(static) if (batch * inner > kParallelMin)
+    for (int64_t i = 0; i < batch; i++) {
+      const T* dyr = static_cast<const T*>(dy) + i * inner;  // (inner)
+      T* dxr = static_cast<T*>(dx) + i * inner;              // (inner)
+      const float f = mask[i] != 0 ? scale : 0.0f;
+#pragma omp simd
+      for (int64_t j = 0; j < inner; j++) dxr[j] = from_f32<T>(to_f32(dyr[j]) * f);
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace layerwise::cpu

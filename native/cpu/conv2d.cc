@@ -90,6 +90,20 @@ Path default_path(Pass pass, const ConvShape& s) {
   return Path::kDnnl;
 }
 
+// Where the depthwise direct loops beat the generic path (oneDNN). Measured with
+// scripts/bench/depthwise.mjs on 2 shared Zen 5 cores, one thread, batch 8, best of 7 (ms, direct
+// vs oneDNN): the weight gradient at stride 1 wins, 7x7 kernel, C=96 56x56: NCHW float32 6.6 vs
+// 126, bfloat16 8.1 vs 113; NHWC float32 19.6 vs 22.2, bfloat16 12.4 vs 40.3; C=768 7x7: NHWC
+// float32 1.7 vs 4.2, bfloat16 1.4 vs 15.9, but NCHW 10.6 vs 9.1 (rows of 7 are too short for the
+// vector loop). oneDNN's AVX-512 kernels win the forward and input-gradient passes (C=96 56x56
+// NCHW float32 forward 7.1 vs 4.4, NHWC 5.2 vs 2.6) and every pass at stride 2.
+bool default_depthwise(Pass pass, const ConvShape& s, DType dtype, bool channels_last) {
+  (void)dtype;
+  if (!kHaveDnnl) return true;  // the alternative is im2col, slower for every depthwise shape measured
+  if (pass != Pass::kBackwardWeight || s.stride_h != 1 || s.stride_w != 1) return false;
+  return channels_last || s.out_w >= 16;
+}
+
 // The path to use for shape s: LAYERWISE_CONV when set, else default_path.
 Status choose_path(const char* op, Pass pass, const ConvShape& s, Path* path) {
   const char* env = std::getenv("LAYERWISE_CONV");
@@ -184,9 +198,23 @@ Status run_staged(const PassInfo& p, const ConvShape& s, Path path, DType dtype,
   }
 }
 
+// Whether a depthwise shape runs the direct loops of conv2d_depthwise.cc: LAYERWISE_DEPTHWISE=direct
+// or =generic forces it on or off; otherwise they run where they measured faster than the generic
+// path (default_depthwise) and LAYERWISE_CONV does not force a generic path.
+bool use_depthwise(Pass pass, const ConvShape& s, DType dtype, bool channels_last) {
+  if (!depthwise_supported(s, dtype)) return false;
+  const char* env = std::getenv("LAYERWISE_DEPTHWISE");
+  if (env != nullptr && std::strcmp(env, "direct") == 0) return true;
+  if (env != nullptr && std::strcmp(env, "generic") == 0) return false;
+  const char* conv = std::getenv("LAYERWISE_CONV");
+  if (conv != nullptr && *conv != '\0') return false;
+  return default_depthwise(pass, s, dtype, channels_last);
+}
+
 // One pass after the checks and the empty cases: the path for (dtype, format), see the top.
 Status run_pass(const PassInfo& p, const ConvShape& s, Path path, DType dtype, bool channels_last,
                 void* out, const void* a, const void* b) {
+  if (use_depthwise(p.pass, s, dtype, channels_last)) return conv2d_depthwise(p.pass, p.op, s, dtype, channels_last, out, a, b);
   const char* env = std::getenv("LAYERWISE_CONV");
   const bool env_im2col = env != nullptr && std::strcmp(env, "im2col") == 0;
   if (dtype == DType::kF32 && !channels_last)

@@ -37,6 +37,12 @@ Status conv2d_im2col_forward(const ConvShape& s, float* y, const float* x, const
 Status conv2d_im2col_backward_input(const ConvShape& s, float* dx, const float* dy, const float* w);
 Status conv2d_im2col_backward_weight(const ConvShape& s, float* dw, const float* dy, const float* x);
 
+// Depthwise direct loops (conv2d_depthwise.cc): groups == in_channels == out_channels, odd
+// kernels, stride 1 or 2, dilation 1, float32 or bfloat16, NCHW or (channels_last) NHWC.
+bool depthwise_supported(const ConvShape& s, DType dtype);
+Status conv2d_depthwise(ConvPass pass, const char* op, const ConvShape& s, DType dtype, bool channels_last,
+                        void* out, const void* in0, const void* in1);
+
 #ifdef LAYERWISE_HAVE_DNNL
 // oneDNN path (conv2d_dnnl.cc) for one pass in float32 or bfloat16, NCHW or (channels_last) NHWC
 // activations. *unsupported is set when oneDNN has no implementation for the combination (the

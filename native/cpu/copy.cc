@@ -208,3 +208,29 @@ Status normalize_u8(Context& ctx, void* y, const uint8_t* x, DType dtype, int64_
 }
 
 }  // namespace layerwise::cpu
+
+namespace layerwise::cpu {
+
+// One memcpy per block; blocks in parallel when there are many small ones or a lot to copy.
+Status copy_block(Context& ctx, void* dst, const void* src, DType dtype, int64_t outer, int64_t block,
+                  int64_t src_stride, int64_t src_offset, int64_t dst_stride, int64_t dst_offset) {
+  const char* op = "copy_block";
+  LW_RETURN_IF_ERROR(check_sizes(op, {{"outer", outer}, {"block", block}, {"src_stride", src_stride},
+                                      {"src_offset", src_offset}, {"dst_stride", dst_stride},
+                                      {"dst_offset", dst_offset}}));
+  if (outer > 1 && dst_stride < block)
+    return Status::Invalid(op, "dst_stride must be at least block so that blocks do not overlap (" +
+                                   describe({{"outer", outer}, {"block", block}, {"dst_stride", dst_stride}}) + ")");
+  if (outer == 0 || block == 0) return Status::Ok();
+  const int64_t es = dtype_size(dtype);
+  if (es == 0) return Status::Invalid(op, "unknown dtype");
+  const uint8_t* s = static_cast<const uint8_t*>(src);
+  uint8_t* d = static_cast<uint8_t*>(dst);
+  const size_t bytes = static_cast<size_t>(block * es);
+#pragma omp parallel for schedule(static) if (outer > 1 && outer * block * es > (1 << 20))
+  for (int64_t o = 0; o < outer; o++)
+    std::memcpy(d + (o * dst_stride + dst_offset) * es, s + (o * src_stride + src_offset) * es, bytes);
+  return Status::Ok();
+}
+
+}  // namespace layerwise::cpu

@@ -1,6 +1,9 @@
-// Parses native/include/layerwise/kernels.h into a list of kernels with typed parameters.
+// Parses native/include/layerwise/kernels.h (and the family headers it includes,
+// native/include/layerwise/kernels/<family>.h, in order) into a list of kernels with typed parameters.
 // The generator (gen-contract.mjs) and the contract test both use it, so there is one reading
 // of the contract. The format rules are stated at the top of kernels.h.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const BUFFER_TYPES = {
   'float*': { dtype: 'f32', elem: 4, mutable: true },
@@ -74,7 +77,16 @@ function classify(type, name, comment, kernel) {
   return { name, type, kind: 'internal', shape: null, comment };
 }
 
-/** Parses the text of kernels.h. Returns [{name, family, params, internal, doc}]. */
+/**
+ * The text of the contract: kernels.h with each `#include "layerwise/kernels/<family>.h"` replaced
+ * by that file's text. `includeDir` is native/include.
+ */
+export function readContract(includeDir) {
+  const main = readFileSync(join(includeDir, 'layerwise', 'kernels.h'), 'utf8');
+  return main.replace(/^#include "(layerwise\/kernels\/\w+\.h)"$/gm, (_, rel) => readFileSync(join(includeDir, rel), 'utf8'));
+}
+
+/** Parses the text of the contract (readContract). Returns [{name, family, params, internal, doc}]. */
 export function parseKernels(source) {
   const kernels = [];
   let family = null;

@@ -34,7 +34,8 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "copy_from_host",
     "copy_to_host",
     "permute",
-    "normalize_u8"
+    "normalize_u8",
+    "copy_block"
   ],
   "matmul": [
     "matmul_batched"
@@ -62,7 +63,9 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "softmax_forward",
     "softmax_backward",
     "dropout_forward",
-    "dropout_backward"
+    "dropout_backward",
+    "drop_path_forward",
+    "drop_path_backward"
   ],
   "norm": [
     "batchnorm2d_forward_train",
@@ -70,7 +73,9 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "batchnorm2d_backward_train",
     "batchnorm2d_backward_eval",
     "layernorm_forward",
-    "layernorm_backward"
+    "layernorm_backward",
+    "layernorm_channels_forward",
+    "layernorm_channels_backward"
   ],
   "pool": [
     "maxpool2d_forward",

@@ -108,3 +108,13 @@ export function dropoutMask(n: number, p: number, seed: number, offset: number):
 export function dropout(x: ArrayLike<number>, mask: ArrayLike<number>, p: number): Float64Array {
   return Float64Array.from(x, (v, i) => (mask[i] && p < 1 ? v / (1 - p) : 0));
 }
+
+/** The drop-path keep mask of a batch: one dropout draw per sample (counter offset + i + 1). */
+export function dropPathMask(batch: number, p: number, seed: number, offset: number): Uint8Array {
+  return dropoutMask(batch, p, seed, offset);
+}
+
+/** y[i, :] = mask[i] ? x[i, :] / (1 - p) : 0 for x (batch, inner). */
+export function dropPath(x: ArrayLike<number>, mask: ArrayLike<number>, p: number, inner: number): Float64Array {
+  return Float64Array.from(x, (v, k) => (mask[Math.floor(k / inner)] && p < 1 ? v / (1 - p) : 0));
+}

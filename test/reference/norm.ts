@@ -157,3 +157,28 @@ export function layernormBackward(dy: ArrayLike<number>, x: ArrayLike<number>, g
   }
   return { dx, dgamma, dbeta };
 }
+
+/** (n, c, hw) <-> (n * hw, c): the rows of a layer norm over the channels. */
+function channelsToRows(x: ArrayLike<number>, n: number, c: number, hw: number): Float64Array {
+  const out = new Float64Array(n * c * hw);
+  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[(i * hw + p) * c + ch] = x[(i * c + ch) * hw + p];
+  return out;
+}
+function rowsToChannels(x: ArrayLike<number>, n: number, c: number, hw: number): Float64Array {
+  const out = new Float64Array(n * c * hw);
+  for (let i = 0; i < n; i++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) out[(i * c + ch) * hw + p] = x[(i * hw + p) * c + ch];
+  return out;
+}
+
+/** timm LayerNorm2d on x (n, c, hw): layernorm of the (n * hw, c) rows; mean / rstd indexed i * hw + p. */
+export function layernormChannels(x: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, n: number,
+  c: number, hw: number, eps: number): LayerNormResult {
+  const r = layernorm(channelsToRows(x, n, c, hw), gamma, beta, n * hw, c, eps);
+  return { y: rowsToChannels(r.y, n, c, hw), mean: r.mean, rstd: r.rstd };
+}
+
+export function layernormChannelsBackward(dy: ArrayLike<number>, x: ArrayLike<number>, gamma: ArrayLike<number>,
+  mean: ArrayLike<number>, rstd: ArrayLike<number>, n: number, c: number, hw: number): NormGrads {
+  const g = layernormBackward(channelsToRows(dy, n, c, hw), channelsToRows(x, n, c, hw), gamma, mean, rstd, n * hw, c);
+  return { dx: rowsToChannels(g.dx, n, c, hw), dgamma: g.dgamma, dbeta: g.dbeta };
+}

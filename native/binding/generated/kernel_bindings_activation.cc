@@ -128,6 +128,42 @@ Napi::Value kernel_dropout_backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_drop_path_forward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "drop_path_forward", 9);
+  BufferArg buf_y = args.buffer(0, "y");
+  BufferArg buf_mask = args.buffer(1, "mask");
+  BufferArg buf_x = args.buffer(2, "x");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t batch = args.integer(4, "batch");
+  int64_t inner = args.integer(5, "inner");
+  float p = static_cast<float>(args.number(6, "p"));
+  int64_t seed = args.integer(7, "seed");
+  int64_t offset = args.integer(8, "offset");
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(inner)}, "(batch, inner)");
+  args.require_elements(buf_mask, 1, {static_cast<int64_t>(batch)}, "(batch)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(inner)}, "(batch, inner)");
+  Backend& be = args.backend({&buf_y, &buf_mask, &buf_x}, {});
+  args.check(be.table->drop_path_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<uint8_t*>(buf_mask.ptr), static_cast<const void*>(buf_x.ptr), dtype, batch, inner, p, seed, offset));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_drop_path_backward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "drop_path_backward", 7);
+  BufferArg buf_dx = args.buffer(0, "dx");
+  BufferArg buf_dy = args.buffer(1, "dy");
+  BufferArg buf_mask = args.buffer(2, "mask");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t batch = args.integer(4, "batch");
+  int64_t inner = args.integer(5, "inner");
+  float p = static_cast<float>(args.number(6, "p"));
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(inner)}, "(batch, inner)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(batch), static_cast<int64_t>(inner)}, "(batch, inner)");
+  args.require_elements(buf_mask, 1, {static_cast<int64_t>(batch)}, "(batch)");
+  Backend& be = args.backend({&buf_dx, &buf_dy, &buf_mask}, {});
+  args.check(be.table->drop_path_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const uint8_t*>(buf_mask.ptr), dtype, batch, inner, p));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_activation_kernels(Napi::Env env, Napi::Object target) {
@@ -139,6 +175,8 @@ void register_activation_kernels(Napi::Env env, Napi::Object target) {
   target.Set("softmax_backward", Napi::Function::New(env, kernel_softmax_backward, "softmax_backward"));
   target.Set("dropout_forward", Napi::Function::New(env, kernel_dropout_forward, "dropout_forward"));
   target.Set("dropout_backward", Napi::Function::New(env, kernel_dropout_backward, "dropout_backward"));
+  target.Set("drop_path_forward", Napi::Function::New(env, kernel_drop_path_forward, "drop_path_forward"));
+  target.Set("drop_path_backward", Napi::Function::New(env, kernel_drop_path_backward, "drop_path_backward"));
 }
 
 }  // namespace layerwise::binding

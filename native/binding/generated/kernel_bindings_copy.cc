@@ -110,6 +110,24 @@ Napi::Value kernel_normalize_u8(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_copy_block(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "copy_block", 9);
+  BufferArg buf_dst = args.buffer(0, "dst");
+  BufferArg buf_src = args.buffer(1, "src");
+  DType dtype = args.dtype(2, "dtype");
+  int64_t outer = args.integer(3, "outer");
+  int64_t block = args.integer(4, "block");
+  int64_t src_stride = args.integer(5, "src_stride");
+  int64_t src_offset = args.integer(6, "src_offset");
+  int64_t dst_stride = args.integer(7, "dst_stride");
+  int64_t dst_offset = args.integer(8, "dst_offset");
+  args.require_elements(buf_dst, dtype_size(dtype), {static_cast<int64_t>((outer - 1) * dst_stride + dst_offset + block)}, "((outer - 1) * dst_stride + dst_offset + block)");
+  args.require_elements(buf_src, dtype_size(dtype), {static_cast<int64_t>((outer - 1) * src_stride + src_offset + block)}, "((outer - 1) * src_stride + src_offset + block)");
+  Backend& be = args.backend({&buf_dst, &buf_src}, {});
+  args.check(be.table->copy_block(be.ctx, static_cast<void*>(buf_dst.ptr), static_cast<const void*>(buf_src.ptr), dtype, outer, block, src_stride, src_offset, dst_stride, dst_offset));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_copy_kernels(Napi::Env env, Napi::Object target) {
@@ -120,6 +138,7 @@ void register_copy_kernels(Napi::Env env, Napi::Object target) {
   target.Set("copy_to_host", Napi::Function::New(env, kernel_copy_to_host, "copy_to_host"));
   target.Set("permute", Napi::Function::New(env, kernel_permute, "permute"));
   target.Set("normalize_u8", Napi::Function::New(env, kernel_normalize_u8, "normalize_u8"));
+  target.Set("copy_block", Napi::Function::New(env, kernel_copy_block, "copy_block"));
 }
 
 }  // namespace layerwise::binding

@@ -169,6 +169,57 @@ Napi::Value kernel_layernorm_backward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_layernorm_channels_forward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "layernorm_channels_forward", 11);
+  BufferArg buf_y = args.buffer(0, "y");
+  BufferArg buf_save_mean = args.buffer(1, "save_mean");
+  BufferArg buf_save_rstd = args.buffer(2, "save_rstd");
+  BufferArg buf_x = args.buffer(3, "x");
+  BufferArg buf_gamma = args.buffer(4, "gamma");
+  BufferArg buf_beta = args.buffer(5, "beta");
+  DType dtype = args.dtype(6, "dtype");
+  int64_t n = args.integer(7, "n");
+  int64_t c = args.integer(8, "c");
+  int64_t hw = args.integer(9, "hw");
+  float eps = static_cast<float>(args.number(10, "eps"));
+  args.require_elements(buf_y, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(n * hw)}, "(n * hw)");
+  args.require_elements(buf_save_rstd, 4, {static_cast<int64_t>(n * hw)}, "(n * hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
+  args.require_elements(buf_beta, 4, {static_cast<int64_t>(c)}, "(c)");
+  Backend& be = args.backend({&buf_y, &buf_save_mean, &buf_save_rstd, &buf_x, &buf_gamma, &buf_beta}, {});
+  args.check(be.table->layernorm_channels_forward(be.ctx, static_cast<void*>(buf_y.ptr), static_cast<float*>(buf_save_mean.ptr), static_cast<float*>(buf_save_rstd.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_beta.ptr), dtype, n, c, hw, eps));
+  return info.Env().Undefined();
+}
+
+Napi::Value kernel_layernorm_channels_backward(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "layernorm_channels_backward", 12);
+  BufferArg buf_dx = args.buffer(0, "dx");
+  BufferArg buf_dgamma = args.buffer(1, "dgamma");
+  BufferArg buf_dbeta = args.buffer(2, "dbeta");
+  BufferArg buf_dy = args.buffer(3, "dy");
+  BufferArg buf_x = args.buffer(4, "x");
+  BufferArg buf_gamma = args.buffer(5, "gamma");
+  BufferArg buf_save_mean = args.buffer(6, "save_mean");
+  BufferArg buf_save_rstd = args.buffer(7, "save_rstd");
+  DType dtype = args.dtype(8, "dtype");
+  int64_t n = args.integer(9, "n");
+  int64_t c = args.integer(10, "c");
+  int64_t hw = args.integer(11, "hw");
+  args.require_elements(buf_dx, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_dgamma, 4, {static_cast<int64_t>(c)}, "(c)");
+  args.require_elements(buf_dbeta, 4, {static_cast<int64_t>(c)}, "(c)");
+  args.require_elements(buf_dy, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_x, dtype_size(dtype), {static_cast<int64_t>(n), static_cast<int64_t>(c), static_cast<int64_t>(hw)}, "(n, c, hw)");
+  args.require_elements(buf_gamma, 4, {static_cast<int64_t>(c)}, "(c)");
+  args.require_elements(buf_save_mean, 4, {static_cast<int64_t>(n * hw)}, "(n * hw)");
+  args.require_elements(buf_save_rstd, 4, {static_cast<int64_t>(n * hw)}, "(n * hw)");
+  Backend& be = args.backend({&buf_dx, &buf_dgamma, &buf_dbeta, &buf_dy, &buf_x, &buf_gamma, &buf_save_mean, &buf_save_rstd}, {});
+  args.check(be.table->layernorm_channels_backward(be.ctx, static_cast<void*>(buf_dx.ptr), static_cast<float*>(buf_dgamma.ptr), static_cast<float*>(buf_dbeta.ptr), static_cast<const void*>(buf_dy.ptr), static_cast<const void*>(buf_x.ptr), static_cast<const float*>(buf_gamma.ptr), static_cast<const float*>(buf_save_mean.ptr), static_cast<const float*>(buf_save_rstd.ptr), dtype, n, c, hw));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_norm_kernels(Napi::Env env, Napi::Object target) {
@@ -178,6 +229,8 @@ void register_norm_kernels(Napi::Env env, Napi::Object target) {
   target.Set("batchnorm2d_backward_eval", Napi::Function::New(env, kernel_batchnorm2d_backward_eval, "batchnorm2d_backward_eval"));
   target.Set("layernorm_forward", Napi::Function::New(env, kernel_layernorm_forward, "layernorm_forward"));
   target.Set("layernorm_backward", Napi::Function::New(env, kernel_layernorm_backward, "layernorm_backward"));
+  target.Set("layernorm_channels_forward", Napi::Function::New(env, kernel_layernorm_channels_forward, "layernorm_channels_forward"));
+  target.Set("layernorm_channels_backward", Napi::Function::New(env, kernel_layernorm_channels_backward, "layernorm_channels_backward"));
 }
 
 }  // namespace layerwise::binding

@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "d307dce98b411568";
+constexpr const char* kContractHash = "d5b0696bd263888f";
 
 struct KernelTable {
   int32_t abi_version;
@@ -27,6 +27,7 @@ struct KernelTable {
   Status (*copy_to_host)(void* ctx, void* host_dst, const uint8_t* src, int64_t bytes);
   Status (*permute)(void* ctx, void* y, const void* x, DType dtype, int64_t numel, int64_t ndim, const int64_t* host_shape, const int64_t* host_perm);
   Status (*normalize_u8)(void* ctx, void* y, const uint8_t* x, DType dtype, int64_t n, int64_t c, int64_t hw, bool x_channels_last, bool y_channels_last, const float* host_mean, const float* host_std);
+  Status (*copy_block)(void* ctx, void* dst, const void* src, DType dtype, int64_t outer, int64_t block, int64_t src_stride, int64_t src_offset, int64_t dst_stride, int64_t dst_offset);
   Status (*matmul_batched)(void* ctx, void* c, const void* a, const void* b, DType dtype, int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b, int64_t stride_c);
   Status (*conv2d_forward)(void* ctx, void* y, const void* x, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
   Status (*conv2d_backward_input)(void* ctx, void* dx, const void* dy, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
@@ -47,12 +48,16 @@ struct KernelTable {
   Status (*softmax_backward)(void* ctx, void* dx, const void* dy, const void* y, DType dtype, int64_t rows, int64_t cols);
   Status (*dropout_forward)(void* ctx, void* y, uint8_t* mask, const void* x, DType dtype, int64_t n, float p, int64_t seed, int64_t offset);
   Status (*dropout_backward)(void* ctx, void* dx, const void* dy, const uint8_t* mask, DType dtype, int64_t n, float p);
+  Status (*drop_path_forward)(void* ctx, void* y, uint8_t* mask, const void* x, DType dtype, int64_t batch, int64_t inner, float p, int64_t seed, int64_t offset);
+  Status (*drop_path_backward)(void* ctx, void* dx, const void* dy, const uint8_t* mask, DType dtype, int64_t batch, int64_t inner, float p);
   Status (*batchnorm2d_forward_train)(void* ctx, void* y, float* save_mean, float* save_invstd, float* running_mean, float* running_var, const void* x, const float* gamma, const float* beta, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float momentum, float eps);
   Status (*batchnorm2d_forward_eval)(void* ctx, void* y, const void* x, const float* gamma, const float* beta, const float* running_mean, const float* running_var, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float eps);
   Status (*batchnorm2d_backward_train)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* save_mean, const float* save_invstd, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last);
   Status (*batchnorm2d_backward_eval)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* running_mean, const float* running_var, DType dtype, int64_t n, int64_t c, int64_t hw, bool channels_last, float eps);
   Status (*layernorm_forward)(void* ctx, void* y, float* save_mean, float* save_rstd, const void* x, const float* gamma, const float* beta, DType dtype, int64_t rows, int64_t cols, float eps);
   Status (*layernorm_backward)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* save_mean, const float* save_rstd, DType dtype, int64_t rows, int64_t cols);
+  Status (*layernorm_channels_forward)(void* ctx, void* y, float* save_mean, float* save_rstd, const void* x, const float* gamma, const float* beta, DType dtype, int64_t n, int64_t c, int64_t hw, float eps);
+  Status (*layernorm_channels_backward)(void* ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x, const float* gamma, const float* save_mean, const float* save_rstd, DType dtype, int64_t n, int64_t c, int64_t hw);
   Status (*maxpool2d_forward)(void* ctx, void* y, int32_t* indices, const void* x, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool channels_last);
   Status (*maxpool2d_backward)(void* ctx, void* dx, const void* dy, const int32_t* indices, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, bool channels_last);
   Status (*avgpool2d_forward)(void* ctx, void* y, const void* x, DType dtype, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, bool count_include_pad, bool channels_last);

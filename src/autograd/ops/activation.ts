@@ -71,3 +71,34 @@ export function dropout(x: Tensor, p: number, training: boolean): Tensor {
     [mask],
   );
 }
+
+/**
+ * Drop path (stochastic depth, timm DropPath with scale_by_keep): each sample of the batch (dim 0)
+ * is zeroed with probability p, the others scaled by 1 / (1 - p). One draw per sample from the
+ * dropout stream; identity when !training or p == 0.
+ */
+export function dropPath(x: Tensor, p: number, training: boolean): Tensor {
+  const op = 'drop_path';
+  requireFloat(x, op, 'input');
+  if (!(p >= 0 && p <= 1)) throw new ArgumentError(`${op}: p must be in [0, 1], got ${p}`);
+  if (!training || p === 0) return x;
+  if (x.ndim === 0) throw new ArgumentError(`${op}: expected a batch dimension, got a 0-dim tensor`);
+  const batch = x.shape[0];
+  const inner = batch === 0 ? 0 : x.numel / batch;
+  // channelsLast keeps each sample's values contiguous (N first), so the layout is the same.
+  const [seed, offset] = nextDropoutStream(batch);
+  const y = Tensor.emptyLike(x);
+  const mask = Tensor.empty([batch], { dtype: 'uint8', device: x.device });
+  kernels.drop_path_forward(y.buffer, mask.buffer, x.bufferFor(op), x.dtype, batch, inner, p, seed, offset);
+  return record(
+    y,
+    op,
+    [x],
+    (g) => {
+      const dx = Tensor.emptyLike(x);
+      kernels.drop_path_backward(dx.buffer, g.buffer, mask.buffer, x.dtype, batch, inner, p);
+      return [dx];
+    },
+    [mask],
+  );
+}

@@ -117,3 +117,45 @@ export function layerNorm(input: Tensor, normalizedShape: readonly number[], wei
     [mean, rstd],
   );
 }
+
+/**
+ * timm's LayerNorm2d: layer norm over the channels of x (N, C, H, W) with weight and bias (C),
+ * biased variance; float32 under autocast (the layer_norm list). A contiguous input runs
+ * layernorm_channels_*; a channelsLast one is the last-dim layer norm with rows N*H*W, cols C.
+ */
+export function layerNorm2d(input: Tensor, weight: Tensor, bias: Tensor, eps = 1e-6): Tensor {
+  const op = 'layer_norm2d';
+  requireFloat(input, op, 'input');
+  requireSameDevice(op, { input, weight, bias });
+  const x = castForFloat32(input);
+  if (x.ndim !== 4) throw new ShapeError(`${op}: expected input (N, C, H, W), got ${shapeToString(x.shape)}`);
+  const [n, c, h, wd] = x.shape;
+  if (weight.numel !== c || bias.numel !== c) {
+    throw new ShapeError(`${op}: weight ${shapeToString(weight.shape)} / bias ${shapeToString(bias.shape)} do not match ${c} channels of input ${shapeToString(x.shape)}`);
+  }
+  const w = asFloat32(weight, op, 'weight');
+  const b = asFloat32(bias, op, 'bias');
+  const dtype = x.dtype;
+  const hw = h * wd;
+  const channelsLast = x.memoryFormat === 'channelsLast';
+  const y = Tensor.emptyLike(x);
+  const mean = Tensor.empty([n * hw], { device: x.device });
+  const rstd = Tensor.empty([n * hw], { device: x.device });
+  const xb = x.bufferFor(op);
+  if (channelsLast) kernels.layernorm_forward(y.buffer, mean.buffer, rstd.buffer, xb, w.bufferFor(op), b.bufferFor(op), dtype, n * hw, c, eps);
+  else kernels.layernorm_channels_forward(y.buffer, mean.buffer, rstd.buffer, xb, w.bufferFor(op), b.bufferFor(op), dtype, n, c, hw, eps);
+  return record(
+    y,
+    op,
+    [x, w, b],
+    (g) => {
+      const dx = Tensor.emptyLike(x);
+      const dgamma = Tensor.empty(w.shape, { device: x.device });
+      const dbeta = Tensor.empty(b.shape, { device: x.device });
+      if (channelsLast) kernels.layernorm_backward(dx.buffer, dgamma.buffer, dbeta.buffer, g.buffer, x.buffer, w.buffer, mean.buffer, rstd.buffer, dtype, n * hw, c);
+      else kernels.layernorm_channels_backward(dx.buffer, dgamma.buffer, dbeta.buffer, g.buffer, x.buffer, w.buffer, mean.buffer, rstd.buffer, dtype, n, c, hw);
+      return [dx, dgamma, dbeta];
+    },
+    [mean, rstd],
+  );
+}

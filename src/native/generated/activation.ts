@@ -66,4 +66,25 @@ export interface ActivationKernels {
     n: /* int64_t */ number,
     p: /* float */ number,
   ): void;
+  /** Drop path (timm DropPath, scale_by_keep): mask[i] = dropout_keep(seed, offset + i + 1, p), one draw per sample; y[i, :] = mask[i] ? x[i, :] / (1 - p) : 0 and dx likewise from dy (dx may alias dy). */
+  drop_path_forward(
+    y: /* (batch, inner) void* [dtype] */ NativeBuffer,
+    mask: /* (batch) uint8_t* */ NativeBuffer,
+    x: /* (batch, inner) const void* [dtype] */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    batch: /* int64_t */ number,
+    inner: /* int64_t */ number,
+    p: /* float */ number,
+    seed: /* int64_t */ number,
+    offset: /* int64_t */ number,
+  ): void;
+  drop_path_backward(
+    dx: /* (batch, inner) void* [dtype] */ NativeBuffer,
+    dy: /* (batch, inner) const void* [dtype] */ NativeBuffer,
+    mask: /* (batch) const uint8_t* */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    batch: /* int64_t */ number,
+    inner: /* int64_t */ number,
+    p: /* float */ number,
+  ): void;
 }

@@ -56,4 +56,16 @@ export interface CopyKernels {
     host_mean: /* (c) const float* */ Float32Array | readonly number[],
     host_std: /* (c) const float* */ Float32Array | readonly number[],
   ): void;
+  /** Block copy (cat, narrow, tokens), any dtype: for o < outer, `block` elements from src + o * src_stride + src_offset to dst + o * dst_stride + dst_offset (src_stride 0 repeats one); the rest of dst is kept. */
+  copy_block(
+    dst: /* ((outer - 1) * dst_stride + dst_offset + block) void* [dtype] */ NativeBuffer,
+    src: /* ((outer - 1) * src_stride + src_offset + block) const void* [dtype] */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    outer: /* int64_t */ number,
+    block: /* int64_t */ number,
+    src_stride: /* int64_t */ number,
+    src_offset: /* int64_t */ number,
+    dst_stride: /* int64_t */ number,
+    dst_offset: /* int64_t */ number,
+  ): void;
 }

@@ -3,7 +3,7 @@
 import type { DTypeName, NativeBuffer } from '../addon';
 
 export interface LossKernels {
-  /** logits and dlogits in the kernel's dtype, computed in float/double; losses, log_probs, soft targets and dlosses float32.) losses[r] = -log_softmax(logits[r])[labels[r]]; a label outside [0, classes) is an error. */
+  /** dlogits in the kernel's dtype, computed in float/double; losses, log_probs, soft targets, dlosses float32.) losses[r] = -log_softmax(logits[r])[labels[r]]; a label outside [0, classes) is an error. */
   cross_entropy_forward(
     losses: /* (rows) float* */ NativeBuffer,
     log_probs: /* (rows, classes) float* */ NativeBuffer,
@@ -43,7 +43,7 @@ export interface LossKernels {
     rows: /* int64_t */ number,
     classes: /* int64_t */ number,
   ): void;
-  /** Classification accuracy counts, ACCUMULATED into counts (added to, not overwritten, so one buffer sums a whole evaluation): counts[0] += rows whose label has the largest logit, counts[1] += rows whose label is among the k largest, counts[2] += rows holding any non-finite logit (NaN or +-inf; such a row counts as wrong for top-1 and top-k). A logit ranks above the label's when it is greater, or equal with a lower class index. A label outside [0, classes) is an error (counts unchanged). */
+  /** Accuracy counts, ACCUMULATED (one buffer sums an evaluation): counts[0] += rows whose label has the largest logit, counts[1] += rows with the label among the k largest, counts[2] += rows with a NaN or +-inf logit (wrong for top-1 and top-k). A logit ranks above the label's when greater, or equal with a lower class index. A label outside [0, classes) is an error (counts unchanged). */
   classification_counts(
     counts: /* (3) int32_t* */ NativeBuffer,
     logits: /* (rows, classes) const void* [dtype] */ NativeBuffer,

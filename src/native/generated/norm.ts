@@ -93,4 +93,32 @@ export interface NormKernels {
     rows: /* int64_t */ number,
     cols: /* int64_t */ number,
   ): void;
+  /** timm LayerNorm2d: LayerNorm (biased variance) over the c values x[i, :, p] of each of the n * hw positions, statistics at i * hw + p; dx may alias dy. (NHWC: layernorm_* with rows n * hw, cols c.) */
+  layernorm_channels_forward(
+    y: /* (n, c, hw) void* [dtype] */ NativeBuffer,
+    save_mean: /* (n * hw) float* */ NativeBuffer,
+    save_rstd: /* (n * hw) float* */ NativeBuffer,
+    x: /* (n, c, hw) const void* [dtype] */ NativeBuffer,
+    gamma: /* (c) const float* */ NativeBuffer,
+    beta: /* (c) const float* */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    n: /* int64_t */ number,
+    c: /* int64_t */ number,
+    hw: /* int64_t */ number,
+    eps: /* float */ number,
+  ): void;
+  layernorm_channels_backward(
+    dx: /* (n, c, hw) void* [dtype] */ NativeBuffer,
+    dgamma: /* (c) float* */ NativeBuffer,
+    dbeta: /* (c) float* */ NativeBuffer,
+    dy: /* (n, c, hw) const void* [dtype] */ NativeBuffer,
+    x: /* (n, c, hw) const void* [dtype] */ NativeBuffer,
+    gamma: /* (c) const float* */ NativeBuffer,
+    save_mean: /* (n * hw) const float* */ NativeBuffer,
+    save_rstd: /* (n * hw) const float* */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    n: /* int64_t */ number,
+    c: /* int64_t */ number,
+    hw: /* int64_t */ number,
+  ): void;
 }

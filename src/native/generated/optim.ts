@@ -3,7 +3,7 @@
 import type { NativeBuffer } from '../addon';
 
 export interface OptimKernels {
-  /** For each tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t]. g = grad + wd_t * w; momentum: b = g on the first step, else b = momentum*b + (1-dampening)*g; nesterov: g = g + momentum * b, else g = b; w -= lr_t * g. */
+  /** Per tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t]; g = grad + wd_t*w; b = g on the first step, else momentum*b + (1-dampening)*g; g = nesterov ? g + momentum*b : b; w -= lr_t*g. */
   sgd_step(
     params: /* float* const* */ readonly NativeBuffer[],
     grads: /* const float* const* */ readonly NativeBuffer[],
@@ -33,7 +33,7 @@ export interface OptimKernels {
     bias_correction1: /* double */ number,
     bias_correction2: /* double */ number,
   ): void;
-  /** Loss scaling for float16 (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element of every tensor, and found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never cleared, so one flag can cover several calls; the host reads it once per optimizer step. */
+  /** float16 loss scaling (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element, found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never cleared, so one flag covers several calls; the host reads it once per optimizer step. */
   multi_unscale_found_inf(
     grads: /* float* const* */ readonly NativeBuffer[],
     found_inf: /* (1) float* */ NativeBuffer,
@@ -41,7 +41,7 @@ export interface OptimKernels {
     num_tensors: /* int64_t */ number,
     inv_scale: /* float */ number,
   ): void;
-  /** y_t = alpha_t * y_t + beta_t * x_t for each tensor t (optim_baselines.cc): the gradient rescaling of normalized gradients (NG) and LARC, and LAMB's trust-ratio update. */
+  /** y_t = alpha_t * y_t + beta_t * x_t per tensor (optim_baselines.cc): NG and LARC rescaling, LAMB's update. */
   multi_axpby(
     ys: /* float* const* */ readonly NativeBuffer[],
     xs: /* const float* const* */ readonly NativeBuffer[],

@@ -3,7 +3,7 @@
 import type { DTypeName, NativeBuffer } from '../addon';
 
 export interface PoolKernels {
-  /** indices in the kernel's dtype, window sums in float. With channels_last, x/y/dx/dy and the indices lie NHWC: (batch, h, w, channels) in memory; otherwise NCHW.) */
+  /** in the kernel's dtype, window sums in float. channels_last: x/y/dx/dy and indices NHWC, else NCHW.) */
   maxpool2d_forward(
     y: /* (batch, channels, out_h, out_w) void* [dtype] */ NativeBuffer,
     indices: /* (batch, channels, out_h, out_w) int32_t* */ NativeBuffer,
@@ -74,7 +74,7 @@ export interface PoolKernels {
     count_include_pad: /* bool */ boolean,
     channels_last: /* bool */ boolean,
   ): void;
-  /** AdaptiveAvgPool2d(1): mean over the spatial positions (sums in double). x is (batch, channels, hw), or (batch, hw, channels) with channels_last; y and dy are (batch, channels) either way. */
+  /** AdaptiveAvgPool2d(1), sums in double: x (batch, channels, hw), NHWC (batch, hw, channels); y, dy (batch, channels). */
   global_avgpool_forward(
     y: /* (batch, channels) void* [dtype] */ NativeBuffer,
     x: /* (batch, channels, hw) const void* [dtype] */ NativeBuffer,

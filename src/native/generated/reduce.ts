@@ -3,7 +3,6 @@
 import type { DTypeName, NativeBuffer } from '../addon';
 
 export interface ReduceKernels {
-  /** x in the kernel's dtype, out float32) */
   reduce_sum(
     out: /* (1) float* */ NativeBuffer,
     x: /* (n) const void* [dtype] */ NativeBuffer,
@@ -25,7 +24,7 @@ export interface ReduceKernels {
     n: /* int64_t */ number,
     scale: /* double */ number,
   ): void;
-  /** ACCUMULATES: sum[0] += loss[0]; when loss[0] is not finite and first_bad_step[0] < 0, first_bad_step[0] = step. A training loop sums its losses on the device and finds the first NaN/inf step without reading anything back per step (start with sum 0, first_bad_step -1). */
+  /** ACCUMULATES: sum[0] += loss[0]; if loss[0] is not finite and first_bad_step[0] < 0, first_bad_step[0] = step: losses summed on the device, the first NaN/inf step found without per-step reads (start 0, -1). */
   accumulate_loss(
     sum: /* (1) float* */ NativeBuffer,
     first_bad_step: /* (1) int32_t* */ NativeBuffer,
