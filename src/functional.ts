@@ -1,7 +1,8 @@
 // The functional API (torch.nn.functional counterpart): every differentiable op of layerwise.
 export { add, sub, mul, scale, broadcastLayout } from './autograd/ops/elementwise';
 export { sum, mean } from './autograd/ops/reduce';
-export { matmul, linear } from './autograd/ops/matmul';
+export { matmul, matmulNT, linear } from './autograd/ops/matmul';
+export { scaledDotProductAttention, type AttentionOptions } from './autograd/ops/attention';
 export { conv2d, type Conv2dOptions, type IntPair } from './autograd/ops/conv';
 export { relu, gelu, softmax, dropout, dropPath } from './autograd/ops/activation';
 export { batchNorm2d, layerNorm, layerNorm2d } from './autograd/ops/norm';

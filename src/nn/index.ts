@@ -2,6 +2,7 @@
 export { Module } from './module';
 export { Parameter, type ParameterRole } from './parameter';
 export { Linear } from './linear';
+export { Attention, type AttentionModuleOptions } from './attention';
 export { Conv2d, type Conv2dOptions } from './conv2d';
 export { BatchNorm2d } from './batchnorm2d';
 export { LayerNorm } from './layernorm';

@@ -60,6 +60,32 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   ]);
 }
 
+/**
+ * a @ b^T for a (..., m, k) and b (..., n, k) with the same leading dims (attention's q @ k^T),
+ * one batched GEMM with the transpose folded in (no copy of b). Result (..., m, n).
+ */
+export function matmulNT(a: Tensor, b: Tensor): Tensor {
+  ({ a, b } = lowPrecisionOperands('matmulNT', { a, b }));
+  requireSameDevice('matmulNT', { a, b });
+  a = contiguous(a);
+  b = contiguous(b);
+  const bad = () => new ShapeError(`matmulNT: cannot multiply ${shapeToString(a.shape)} by the transpose of ${shapeToString(b.shape)}`);
+  if (a.ndim < 2 || b.ndim !== a.ndim) throw bad();
+  const [m, k] = a.shape.slice(-2);
+  const [n, kb] = b.shape.slice(-2);
+  const lead = a.shape.slice(0, -2);
+  if (k !== kb || b.shape.slice(0, -2).some((d, i) => d !== lead[i])) throw bad();
+  a.bufferFor('matmulNT');
+  b.bufferFor('matmulNT');
+  const batch = numelOf(lead);
+  const c = gemm(a, b, [...lead, m, n], batch, m, n, k, false, true, m * k, n * k);
+  // dA = dC @ B (m, n)(n, k); dB = dC^T @ A (n, m)(m, k).
+  return record(c, 'matmulNT', [a, b], (g) => [
+    a.requiresGrad ? gemm(g, b, a.shape, batch, m, k, n, false, false, m * n, n * k) : null,
+    b.requiresGrad ? gemm(g, a, b.shape, batch, n, k, m, true, false, m * n, m * k) : null,
+  ]);
+}
+
 /** torch.nn.functional.linear: x (..., in) @ weight (out, in)^T + bias (out). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
   ({ x, weight, bias } = lowPrecisionOperands('linear', { x, weight, bias }));
