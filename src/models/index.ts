@@ -15,8 +15,10 @@ export interface ModelSpec {
   numClasses: number;
   /** Hidden width of the MLP (--hidden). */
   hidden?: number;
-  /** Dropout probability before the MLP's readout (0 or absent: no dropout layer). */
-  dropout?: number;
+  /** Dropout probability (timm's drop_rate; the MLP's before its readout). 0 or absent: none. */
+  drop?: number;
+  /** Stochastic-depth rate (timm's drop_path_rate) of models with residual blocks that take it. */
+  dropPath?: number;
 }
 
 export interface ModelEntry {
@@ -34,7 +36,7 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
   mlp: {
     description: "the paper's 2-layer MLP: Flatten, fc1 (-> --hidden, default 1024), ReLU, fc2",
     inputShape: [1, 28, 28], numClasses: 10, mapping: IDENTITY_MAPPING,
-    build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses, { dropout: s.dropout }),
+    build: (s) => new MLP(s.inputShape[0] * s.inputShape[1] * s.inputShape[2], s.hidden ?? 1024, s.numClasses, { dropout: s.drop }),
   },
   cnn: {
     description: 'the default small CNN: 2 x (conv3x3-BN-ReLU-maxpool), 32/64 channels, fc (-> --hidden, default 128), fc',

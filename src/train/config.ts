@@ -20,8 +20,10 @@ export interface TrainConfig {
   numClasses: number | null;
   /** Hidden width of mlp / cnn (null: the model's default). */
   hidden: number | null;
-  /** Dropout probability before the mlp's readout layer (0: no dropout layer). */
-  dropout: number;
+  /** Dropout probability (timm's drop_rate): before the mlp's readout; in ViT's MLP, projection and head (0: none). */
+  drop: number;
+  /** Stochastic-depth rate (timm's drop_path_rate), rising linearly over the blocks of ViT, ConvNeXt and Swin (0: none). */
+  dropPath: number;
   epochs: number;
   /** Stop after this many optimizer steps (null: epochs decide). */
   maxSteps: number | null;
@@ -90,7 +92,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   model: 'cnn',
   numClasses: null,
   hidden: null,
-  dropout: 0,
+  drop: 0,
+  dropPath: 0,
   epochs: 5,
   maxSteps: null,
   batchSize: 128,
@@ -194,8 +197,9 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   const need = needs[c.lrMode];
   if (need && c.optimizer !== need) bad('optimizer', c.optimizer, `${need} (with --lr-mode ${c.lrMode})`);
   if (typeof c.channelsLast !== 'boolean') bad('channelsLast', c.channelsLast, 'true or false');
-  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) bad('dropout', c.dropout, 'a number in [0, 1)');
-  if (c.dropout > 0 && c.model !== 'mlp') bad('dropout', c.dropout, `0 with --model ${c.model} (only mlp has a dropout layer)`);
+  for (const k of ['drop', 'dropPath'] as const) {
+    if (!(typeof c[k] === 'number' && c[k] >= 0 && c[k] < 1)) bad(k, c[k], 'a number in [0, 1)');
+  }
   if (c.lrMode === 'mup' && c.model !== 'mlp') bad('lrMode', c.lrMode, `mup works with --model mlp (its readout layer); got --model ${c.model}`);
   return c;
 }

@@ -18,7 +18,7 @@ const base = [
 const CASES: [string, string[]][] = [
   ['cnn hidden 16, SGD momentum 0.9', ['--model', 'cnn', '--hidden', '16']],
   ['cnn hidden 16, AdamW lr 1e-3', ['--model', 'cnn', '--hidden', '16', '--optimizer', 'adamw', '--lr', '1e-3']],
-  ['mlp hidden 32 with dropout 0.3, SGD momentum 0.9', ['--model', 'mlp', '--hidden', '32', '--dropout', '0.3']],
+  ['mlp hidden 32 with dropout 0.3, SGD momentum 0.9', ['--model', 'mlp', '--hidden', '32', '--drop', '0.3']],
 ];
 
 function losses(dir: string): unknown[] {
