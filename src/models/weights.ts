@@ -3,7 +3,10 @@
 // identity (our modules carry torchvision's names: `layer1.0.downsample.0.weight`, BN's
 // `num_batches_tracked`, stored as I64 like PyTorch); ViT/Swin will split timm's fused
 // `qkv.weight` into q, k, v in importState and fuse them again in exportState.
+import { noGrad } from '../autograd/tape';
+import { cat, narrow } from '../autograd/ops/concat';
 import { StateDictError } from '../errors';
+import { keep } from '../memory';
 import type { Module } from '../nn/module';
 import type { Tensor } from '../tensor';
 
@@ -53,3 +56,48 @@ export function loadExternalState(model: Module, state: StateMap, mapping: State
 export function exportStateDict(state: StateMap, format: ExportFormat, mapping: StateMapping = IDENTITY_MAPPING): Map<string, Tensor> {
   return format === 'layerwise' ? new Map(state) : mapping.exportState(state);
 }
+
+const QKV = /^(.*)\.qkv\.(weight|bias)$/;
+const QKV_PART = /^(.*)\.([qkv])\.(weight|bias)$/;
+
+/**
+ * timm's attention keeps query, key and value in one `qkv` projection ((3*dim, dim) weight,
+ * (3*dim) bias, in that order); ours has separate `q`, `k`, `v` (the paper's eta is per tensor).
+ * importState splits every `<prefix>.qkv.weight|bias` into three, exportState fuses them back;
+ * every other key passes through. Both copy (noGrad): the caller owns the new tensors.
+ */
+export const QKV_SPLIT_MAPPING: StateMapping = Object.freeze({
+  importState(state: StateMap): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    noGrad(() => {
+      for (const [key, t] of state) {
+        const m = key.match(QKV);
+        if (!m) {
+          out.set(key, t);
+          continue;
+        }
+        if (t.shape[0] % 3 !== 0) throw new StateDictError(`${key}: shape [${t.shape.join(', ')}] is not three stacked projections`, [key]);
+        const d = t.shape[0] / 3;
+        ['q', 'k', 'v'].forEach((part, i) => out.set(`${m[1]}.${part}.${m[2]}`, keep(narrow(t, 0, i * d, d).clone())));
+      }
+    });
+    return out;
+  },
+  exportState(state: StateMap): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    noGrad(() => {
+      for (const [key, t] of state) {
+        const m = key.match(QKV_PART);
+        if (!m) {
+          out.set(key, t);
+          continue;
+        }
+        if (m[2] !== 'q') continue;  // k and v join q's entry
+        const parts = ['q', 'k', 'v'].map((p) => state.get(`${m[1]}.${p}.${m[3]}`));
+        if (parts.some((p) => p === undefined)) throw new StateDictError(`${key}: its k or v partner is missing, cannot fuse ${m[1]}.qkv.${m[3]}`, [key]);
+        out.set(`${m[1]}.qkv.${m[3]}`, keep(cat(parts as Tensor[], 0)));
+      }
+    });
+    return out;
+  },
+});
