@@ -8,7 +8,7 @@ export { relu, gelu, softmax, dropout, dropPath } from './autograd/ops/activatio
 export { batchNorm2d, layerNorm, layerNorm2d } from './autograd/ops/norm';
 export { maxPool2d, avgPool2d, adaptiveAvgPool2d } from './autograd/ops/pool';
 export { crossEntropy, type Reduction } from './autograd/ops/loss';
-export { reshape, flatten, permute, transpose, clone } from './autograd/ops/shape';
+export { reshape, flatten, permute, transpose, clone, toNhwc, fromNhwc } from './autograd/ops/shape';
 export {
   windowPartition, windowReverse, relativePositionBias, windowMaskAdd, relativePositionIndex, relativePositionIndexTensor,
   shiftedWindowMask, shiftedWindowMaskArray, type RelativePositionBiasOptions,

@@ -210,6 +210,18 @@ export class Tensor implements Disposable {
     return new Tensor(this.storage!.retain(), shape, this.dtype, this.device, same ? this.memoryFormat : 'contiguous');
   }
 
+  /**
+   * The same memory read as another shape and format of the same size (no autograd, no copy):
+   * a channelsLast (N, C, H, W) tensor is the contiguous (N, H, W, C) it holds, and back.
+   */
+  reinterpret(shape: readonly number[], memoryFormat: MemoryFormat): Tensor {
+    if (numelOf(shape) !== this.numel) {
+      throw new ShapeError(`reinterpret: cannot read ${shapeToString(this.shape)} as ${shapeToString(shape)}`);
+    }
+    this.bufferFor('reinterpret');
+    return new Tensor(this.storage!.retain(), shape, this.dtype, this.device, memoryFormat);
+  }
+
   /** Same memory, cut from the autograd graph. */
   detach(): Tensor {
     return this.viewAs(this.shape);

@@ -4,6 +4,7 @@
 import { ArgumentError } from '../errors';
 import type { Module } from '../nn/module';
 import { cnn3, smallCnn } from './cnn';
+import { convnextTiny } from './convnext';
 import { davidnet } from './davidnet';
 import { MLP } from './mlp';
 import { resnet50, resnet50Cifar } from './resnet';
@@ -63,6 +64,11 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
     inputShape: [3, 32, 32], numClasses: 10, mapping: IDENTITY_MAPPING,
     build: (s) => davidnet({ numClasses: s.numClasses, inChannels: s.inputShape[0] }),
   },
+  convnext_tiny: {
+    description: "timm's ConvNeXt-T: patch-4 stem, depths 3/3/9/3, dims 96/192/384/768, dw 7x7 + LN + MLP x4 + LayerScale, 224px; timm names",
+    inputShape: [3, 224, 224], numClasses: 1000, mapping: IDENTITY_MAPPING,
+    build: (s) => convnextTiny({ numClasses: s.numClasses, inChannels: s.inputShape[0], drop: s.drop, dropPath: s.dropPath }),
+  },
 };
 
 export function modelNames(): string[] {
@@ -81,3 +87,4 @@ export function createModel(name: string, spec: ModelSpec): Module {
 
 export { resnet, resnet50, resnet50Cifar, Bottleneck, ResNet, type ResNetOptions } from './resnet';
 export { davidnet, DavidNet, type DavidNetOptions } from './davidnet';
+export { convnext, convnextTiny, ConvNeXt, ConvNeXtBlock, ConvNeXtStage, type ConvNeXtOptions } from './convnext';

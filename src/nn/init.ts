@@ -20,6 +20,17 @@ export function normal_(t: Tensor, mean = 0, std = 1, gen: Generator = defaultGe
   return fill(t, () => mean + std * gen.normal());
 }
 
+/** timm's trunc_normal_: N(mean, std) redrawn outside [a, b] (absolute bounds, as timm/PyTorch). */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2, gen: Generator = defaultGenerator): Tensor {
+  if (!(a < b) || !(mean > a - 8 * std && mean < b + 8 * std)) throw new ArgumentError(`truncNormal_: [${a}, ${b}] leaves no mass around mean ${mean} (std ${std})`);
+  return fill(t, () => {
+    for (;;) {
+      const v = mean + std * gen.normal();
+      if (v >= a && v <= b) return v;
+    }
+  });
+}
+
 export function constant_(t: Tensor, value: number): Tensor {
   return fill(t, () => value);
 }

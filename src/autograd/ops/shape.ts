@@ -2,7 +2,7 @@
 // copy. Each records its backward on the tape.
 import { ShapeError } from '../../errors';
 import { kernels } from '../../native/addon';
-import { Tensor, numelOf, shapeToString } from '../../tensor';
+import { Tensor, convertRaw, numelOf, shapeToString } from '../../tensor';
 import { record } from '../tape';
 
 function normalizeDim(dim: number, ndim: number, op: string): number {
@@ -88,4 +88,47 @@ export function clone(x: Tensor): Tensor {
   const bytes = y.buffer.bytes;
   kernels.copy_bytes(y.buffer, x.bufferFor('clone'), bytes);
   return record(y, 'clone', [x], (g) => [g]);
+}
+
+function nhwcRaw(x: Tensor): Tensor {
+  const [n, c, h, w] = x.shape;
+  if (x.memoryFormat === 'channelsLast') return x.reinterpret([n, h, w, c], 'contiguous');
+  return permuteCopy(x, [0, 2, 3, 1]);
+}
+
+/**
+ * An (N, C, H, W) tensor as the contiguous (N, H, W, C) of x.permute(0, 2, 3, 1): no copy for a
+ * channelsLast input (its memory already is that tensor), a permute copy for a contiguous one.
+ * The gradient comes back in x's format. fromNhwc is the inverse.
+ */
+export function toNhwc(x: Tensor): Tensor {
+  if (x.ndim !== 4) throw new ShapeError(`toNhwc: expected an (N, C, H, W) tensor, got ${shapeToString(x.shape)}`);
+  const y = nhwcRaw(x);
+  const format = x.memoryFormat;
+  return record(y, 'to_nhwc', [x], (g) => {
+    const gc = g.memoryFormat === 'contiguous' ? g : convertRaw(g, g.dtype, 'contiguous');
+    const [n, h, w, c] = gc.shape;
+    const view = gc.reinterpret([n, c, h, w], 'channelsLast');
+    if (gc !== g) gc.dispose();
+    if (format === 'channelsLast') return [view];
+    try {
+      return [convertRaw(view, view.dtype, 'contiguous')];
+    } finally {
+      view.dispose();
+    }
+  });
+}
+
+/**
+ * A (N, H, W, C) tensor as the (N, C, H, W) of y.permute(0, 3, 1, 2) in the channelsLast format:
+ * always free (a contiguous NHWC buffer is a channelsLast NCHW tensor). Convert the result with
+ * .contiguous() where an NCHW layout is wanted.
+ */
+export function fromNhwc(y: Tensor): Tensor {
+  if (y.ndim !== 4) throw new ShapeError(`fromNhwc: expected an (N, H, W, C) tensor, got ${shapeToString(y.shape)}`);
+  const yc = y.memoryFormat === 'contiguous' ? y : convertRaw(y, y.dtype, 'contiguous');
+  const [n, h, w, c] = yc.shape;
+  const x = yc.reinterpret([n, c, h, w], 'channelsLast');
+  if (yc !== y) yc.dispose();
+  return record(x, 'from_nhwc', [y], (g) => [nhwcRaw(g)]);
 }
