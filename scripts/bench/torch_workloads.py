@@ -58,8 +58,9 @@ def step_of(build, **options):
     return lambda: train_step(build(), torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)), **options)
 
 
-def resnet50():
-    # torchvision's resnet50 (import guarded: its compiled ops are optional here)
+def _guarded_import(module):
+    # torchvision's compiled ops are optional here: skip a register_fake that fails
+    import importlib
     import torch.library as L
     orig = L.register_fake
 
@@ -76,9 +77,23 @@ def resnet50():
                 return f
         return apply
     L.register_fake = safe
-    import torchvision
-    L.register_fake = orig
+    try:
+        return importlib.import_module(module)
+    finally:
+        L.register_fake = orig
+
+
+def resnet50():
+    # torchvision's resnet50
+    torchvision = _guarded_import("torchvision")
     return train_step(torchvision.models.resnet50(), torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
+
+
+def vit_s():
+    # timm's vit_small_patch16_224 (its fused qkv; ours splits q, k, v), batch 8 of 3x224x224
+    timm = _guarded_import("timm")
+    return train_step(timm.create_model("vit_small_patch16_224", pretrained=False), torch.randn(8, 3, 224, 224),
+                      torch.randint(0, 1000, (8,)), fused=True)
 
 
 WORKLOADS = {
@@ -89,9 +104,10 @@ WORKLOADS = {
     "cnn3_b128_bf16": step_of(cnn3, autocast=True),
     "cnn3_b128_channels_last": step_of(cnn3, channels_last=True),
     "resnet50_224_b8": resnet50,
+    "vit_s_224_b8": vit_s,
 }
 # Heavy workloads: fewer warmup and timed steps (as in src/bench/workloads.ts).
-STEPS = {"resnet50_224_b8": (1, 3)}
+STEPS = {"resnet50_224_b8": (1, 3), "vit_s_224_b8": (1, 3)}
 
 
 def main():
