@@ -95,6 +95,13 @@ def convnext_tiny():
     return train_step(timm.create_model("convnext_tiny", pretrained=False), torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
 
 
+def vit_s():
+    # timm's vit_small_patch16_224 (its fused qkv; ours splits q, k, v), batch 8 of 3x224x224
+    timm = import_guarded("timm")
+    return train_step(timm.create_model("vit_small_patch16_224", pretrained=False), torch.randn(8, 3, 224, 224),
+                      torch.randint(0, 1000, (8,)), fused=True)
+
+
 WORKLOADS = {
     "sgemm_1024": sgemm_1024,
     "mlp784-1024-10_b128": step_of(mlp),
@@ -104,9 +111,10 @@ WORKLOADS = {
     "cnn3_b128_channels_last": step_of(cnn3, channels_last=True),
     "resnet50_224_b8": resnet50,
     "convnext_tiny_224_b8": convnext_tiny,
+    "vit_s_224_b8": vit_s,
 }
 # Heavy workloads: fewer warmup and timed steps (as in src/bench/workloads.ts).
-STEPS = {"resnet50_224_b8": (1, 3), "convnext_tiny_224_b8": (1, 3)}
+STEPS = {"resnet50_224_b8": (1, 3), "convnext_tiny_224_b8": (1, 3), "vit_s_224_b8": (1, 3)}
 
 
 def main():

@@ -6,6 +6,7 @@
 // model.to(memory_format=torch.channels_last) with channels-last inputs); resnet50_224_b8: the
 // ResNet-50 train step at batch 8 (fused SGD), each side in its own process with its peak RSS;
 // convnext_tiny_224_b8 the same for timm's ConvNeXt-T (NCHW).
+// vit_s_224_b8: the same for timm's vit_small_patch16_224.
 import { addon } from '../native/addon';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scope } from '../memory';
@@ -16,6 +17,7 @@ import * as nn from '../nn';
 import { SGD } from '../optim/sgd';
 import { convnextTiny } from '../models/convnext';
 import { resnet50 } from '../models/resnet';
+import { vitSmallPatch16_224 } from '../models/vit';
 
 export interface Workload {
   name: string;
@@ -115,6 +117,8 @@ export const CPU_WORKLOADS: Workload[] = [
   { ...stepWorkload('resnet50_224_b8', () => resnet50(1000), 4, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
   // timm's convnext_tiny (ours: src/models/convnext.ts, timm's init), NCHW, likewise isolated.
   { ...stepWorkload('convnext_tiny_224_b8', () => convnextTiny(), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
+  // timm's vit_small_patch16_224 (ours: src/models/vit.ts, q/k/v split), the same batch and process isolation.
+  { ...stepWorkload('vit_s_224_b8', () => vitSmallPatch16_224(), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
 ];
 
 /** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and `minSteps` steps. */

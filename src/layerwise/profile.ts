@@ -25,7 +25,21 @@ export interface EtaProfile {
   stopped?: ProbeStop;
   /** With --probe-steps auto: the rule, the batches of one epoch (the cap) and the eta change at the stop. */
   convergence?: ProbeConvergence & { epochSteps: number; change: number | null };
+  /** The degenerate tensors (eta 1 or frozen, outside the normalization): how many and their parameters. */
+  degenerate?: DegenerateSummary;
   params: EtaEntry[];
+}
+
+export interface DegenerateSummary {
+  tensors: number;
+  numel: number;
+  names: string[];
+}
+
+/** The degenerate entries of a profile: count, parameters they hold, names (e.g. the 12 attention key biases of ViT-S). */
+export function degenerateSummary(params: readonly EtaEntry[]): DegenerateSummary {
+  const d = params.filter((e) => e.degenerate !== undefined);
+  return { tensors: d.length, numel: d.reduce((s, e) => s + e.numel, 0), names: d.map((e) => e.name) };
 }
 
 export function saveProfile(file: string, profile: EtaProfile): void {
@@ -140,5 +154,12 @@ export function formatProfileTable(profile: EtaProfile): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c >= 2 && c <= 4 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
   const title = `eta profile: ${profile.model}, T=${profile.steps} batches of ${profile.batchSize}${stopNote(profile)}, data ${profile.data}, seed ${profile.seed}`;
-  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const lines = [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const d = degenerateSummary(profile.params);
+  if (d.tensors > 0) {
+    const total = profile.params.reduce((s, e) => s + e.numel, 0);
+    const share = total > 0 ? ` (${Number(((100 * d.numel) / total).toPrecision(3))}% of ${total.toLocaleString('en-US')})` : '';
+    lines.push(`degenerate: ${d.tensors} tensor(s), ${d.numel.toLocaleString('en-US')} parameters${share}, outside the normalization`);
+  }
+  return lines.join('\n');
 }

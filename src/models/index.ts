@@ -8,7 +8,8 @@ import { convnextTiny } from './convnext';
 import { davidnet } from './davidnet';
 import { MLP } from './mlp';
 import { resnet50, resnet50Cifar } from './resnet';
-import { IDENTITY_MAPPING, type StateMapping } from './weights';
+import { vitSmallPatch16_224 } from './vit';
+import { IDENTITY_MAPPING, QKV_SPLIT_MAPPING, type StateMapping } from './weights';
 
 export interface ModelSpec {
   /** Input channels, height and width of one image. */
@@ -69,6 +70,16 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
     inputShape: [3, 224, 224], numClasses: 1000, mapping: IDENTITY_MAPPING,
     build: (s) => convnextTiny({ numClasses: s.numClasses, inChannels: s.inputShape[0], drop: s.drop, dropPath: s.dropPath }),
   },
+  vit_small_patch16_224: {
+    description: "timm's ViT-S/16: dim 384, depth 12, 6 heads, MLP 1536, class token, 224px; timm names, qkv split into q/k/v",
+    inputShape: [3, 224, 224], numClasses: 1000, mapping: QKV_SPLIT_MAPPING,
+    build: (s) => {
+      if (s.inputShape[1] !== s.inputShape[2]) throw new ArgumentError(`vit_small_patch16_224: needs square images, got ${s.inputShape.join('x')}`);
+      return vitSmallPatch16_224({
+      imgSize: s.inputShape[1], inChannels: s.inputShape[0], numClasses: s.numClasses, drop: s.drop, dropPath: s.dropPath,
+      });
+    },
+  },
 };
 
 export function modelNames(): string[] {
@@ -88,3 +99,4 @@ export function createModel(name: string, spec: ModelSpec): Module {
 export { resnet, resnet50, resnet50Cifar, Bottleneck, ResNet, type ResNetOptions } from './resnet';
 export { davidnet, DavidNet, type DavidNetOptions } from './davidnet';
 export { convnext, convnextTiny, ConvNeXt, ConvNeXtBlock, ConvNeXtStage, type ConvNeXtOptions } from './convnext';
+export { vit, vitSmallPatch16_224, VisionTransformer, ViTBlock, Mlp, PatchEmbed, type ViTOptions } from './vit';

@@ -10,7 +10,7 @@ import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
 import type { ProbeConvergence } from '../layerwise/convergence';
-import { etaForModel, loadProfile, type EtaProfile, type ProbeStop } from '../layerwise/profile';
+import { degenerateSummary, etaForModel, loadProfile, type EtaProfile, type ProbeStop } from '../layerwise/profile';
 import { createModel, modelEntry } from '../models';
 import { loadExternalState } from '../models/weights';
 import { paperInit_ } from '../nn/init';
@@ -110,7 +110,7 @@ function profileOf(config: TrainConfig, steps: number, entries: EtaProfile['para
   const roles = new Map(model.namedParameters().map(([n, p]) => [n, p.role]));
   return {
     format: 'layerwise-eta/1', model: config.model, steps, batchSize: config.batchSize, seed: config.seed,
-    data: config.data, reduce: config.probeReduce, ...extra,
+    data: config.data, reduce: config.probeReduce, ...extra, degenerate: degenerateSummary(entries),
     params: entries.map((e) => ({ ...e, role: roles.get(e.name) })),
   };
 }

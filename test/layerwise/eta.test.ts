@@ -55,6 +55,10 @@ describe('profiles', () => {
     const t = formatProfileTable(profile(1));
     expect(t).toContain('attn.k.bias');
     expect(t).toContain('below-threshold, eta=1');
-    expect(t.split('\n')).toHaveLength(3 + inputs.length);
+    const lines = t.split('\n');
+    expect(lines).toHaveLength(4 + inputs.length);
+    // the footer counts the degenerate tensors and the parameters they hold
+    const d = profile(1).params.filter((e) => e.degenerate !== undefined);
+    expect(lines.at(-1)).toMatch(new RegExp(`^degenerate: ${d.length} tensor\\(s\\), ${d.reduce((s, e) => s + e.numel, 0).toLocaleString('en-US')} parameters`));
   });
 });
