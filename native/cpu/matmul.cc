@@ -14,6 +14,8 @@
 #include <climits>
 #include <new>
 
+#include <omp.h>
+
 #include "cpu/context.h"
 #include "cpu/matmul.h"
 #include "cpu/stage.h"
@@ -25,6 +27,10 @@ namespace {
 // Below this many multiply-adds per matrix, OpenBLAS's own threading does not pay off and the
 // batch is the better axis to parallelize over.
 constexpr int64_t kSmallGemmFlops = int64_t{1} << 20;
+// With at least one matrix per thread, products up to this size (attention's q k^T and weights v:
+// 197 x 197 x 64 = 2.5M in ViT-S) also run one whole product per thread: OpenBLAS splitting each
+// mid-size product across the threads, one after another, ran them at 3 GFLOP/s.
+constexpr int64_t kBatchParallelFlops = int64_t{1} << 26;
 
 // c = beta * c for an (m, n) matrix with row stride n; beta == 0 writes zeros (never reads c, so a
 // NaN-filled output becomes 0, as in BLAS).
@@ -109,7 +115,8 @@ void sgemm_batched(float* c, const float* a, const float* b, int64_t batch, int6
                 ldb, beta, c + i * stride_c, in);
   };
 
-  if (batch > 1 && m * n * k < kSmallGemmFlops) {
+  const int64_t flops = m * n * k;
+  if (batch > 1 && (flops < kSmallGemmFlops || (batch >= omp_get_max_threads() && flops < kBatchParallelFlops))) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < batch; i++) gemm(i);
   } else {
