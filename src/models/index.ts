@@ -7,7 +7,8 @@ import { cnn3, smallCnn } from './cnn';
 import { davidnet } from './davidnet';
 import { MLP } from './mlp';
 import { resnet50, resnet50Cifar } from './resnet';
-import { IDENTITY_MAPPING, type StateMapping } from './weights';
+import { swinTiny } from './swin';
+import { IDENTITY_MAPPING, QKV_SPLIT_MAPPING, type StateMapping } from './weights';
 
 export interface ModelSpec {
   /** Input channels, height and width of one image. */
@@ -63,6 +64,11 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
     inputShape: [3, 32, 32], numClasses: 10, mapping: IDENTITY_MAPPING,
     build: (s) => davidnet({ numClasses: s.numClasses, inChannels: s.inputShape[0] }),
   },
+  swin_tiny_patch4_window7_224: {
+    description: "timm's Swin-T: patch 4, embed 96, depths 2/2/6/2, heads 3/6/12/24, window 7 (shifted every second block), 224px; timm names, q/k/v split",
+    inputShape: [3, 224, 224], numClasses: 1000, mapping: QKV_SPLIT_MAPPING,
+    build: (s) => swinTiny(s.numClasses, { inChannels: s.inputShape[0], imgSize: s.inputShape[1], drop: s.drop, dropPath: s.dropPath }),
+  },
 };
 
 export function modelNames(): string[] {
@@ -81,3 +87,4 @@ export function createModel(name: string, spec: ModelSpec): Module {
 
 export { resnet, resnet50, resnet50Cifar, Bottleneck, ResNet, type ResNetOptions } from './resnet';
 export { davidnet, DavidNet, type DavidNetOptions } from './davidnet';
+export { swin, swinTiny, SwinTransformer, SwinTransformerBlock, SwinTransformerStage, WindowAttention, PatchMerging, PatchEmbed, type SwinOptions } from './swin';
