@@ -58,8 +58,10 @@ def step_of(build, **options):
     return lambda: train_step(build(), torch.randn(128, 1, 28, 28), torch.randint(0, 10, (128,)), **options)
 
 
-def resnet50():
-    # torchvision's resnet50 (import guarded: its compiled ops are optional here)
+def import_guarded(module):
+    # torchvision (also imported by timm) registers fake ops its missing compiled library lacks:
+    # skip a registration that fails, then restore register_fake.
+    import importlib
     import torch.library as L
     orig = L.register_fake
 
@@ -76,9 +78,23 @@ def resnet50():
                 return f
         return apply
     L.register_fake = safe
-    import torchvision
-    L.register_fake = orig
+    try:
+        return importlib.import_module(module)
+    finally:
+        L.register_fake = orig
+
+
+def resnet50():
+    # torchvision's resnet50
+    torchvision = import_guarded("torchvision")
     return train_step(torchvision.models.resnet50(), torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
+
+
+def swin_t():
+    # timm's swin_tiny_patch4_window7_224 (no pretrained weights, drop rates 0 as ours)
+    timm = import_guarded("timm")
+    model = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False, drop_path_rate=0.0)
+    return train_step(model, torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
 
 
 WORKLOADS = {
@@ -89,9 +105,10 @@ WORKLOADS = {
     "cnn3_b128_bf16": step_of(cnn3, autocast=True),
     "cnn3_b128_channels_last": step_of(cnn3, channels_last=True),
     "resnet50_224_b8": resnet50,
+    "swin_t_224_b8": swin_t,
 }
 # Heavy workloads: fewer warmup and timed steps (as in src/bench/workloads.ts).
-STEPS = {"resnet50_224_b8": (1, 3)}
+STEPS = {"resnet50_224_b8": (1, 3), "swin_t_224_b8": (1, 3)}
 
 
 def main():

@@ -4,7 +4,8 @@
 // the same steps under autocast to bfloat16 (`_bf16`, against torch.autocast('cpu', bfloat16))
 // and the CNN in channels-last memory format (`_channels_last`, against
 // model.to(memory_format=torch.channels_last) with channels-last inputs); resnet50_224_b8: the
-// ResNet-50 train step at batch 8 (fused SGD), each side in its own process with its peak RSS.
+// ResNet-50 train step at batch 8 (fused SGD), each side in its own process with its peak RSS;
+// swin_t_224_b8: the same for timm's Swin-T (swin_tiny_patch4_window7_224, drop rates 0).
 import { addon } from '../native/addon';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scope } from '../memory';
@@ -14,6 +15,7 @@ import { autocast, type AutocastDType } from '../autocast';
 import * as nn from '../nn';
 import { SGD } from '../optim/sgd';
 import { resnet50 } from '../models/resnet';
+import { swinTiny } from '../models/swin';
 
 export interface Workload {
   name: string;
@@ -111,6 +113,7 @@ export const CPU_WORKLOADS: Workload[] = [
   // torchvision's resnet50 (ours: src/models/resnet.ts), batch 8 of 3x224x224, 1000 classes, in a
   // process of its own on each side so that peak_rss_mb compares the two steps' memory.
   { ...stepWorkload('resnet50_224_b8', () => resnet50(1000), 4, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
+  { ...stepWorkload('swin_t_224_b8', () => swinTiny(1000), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
 ];
 
 /** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and `minSteps` steps. */

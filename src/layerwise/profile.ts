@@ -26,11 +26,28 @@ export interface EtaProfile {
   /** With --probe-steps auto: the rule, the batches of one epoch (the cap) and the eta change at the stop. */
   convergence?: ProbeConvergence & { epochSteps: number; change: number | null };
   params: EtaEntry[];
+  /** The degenerate tensors (eta 1 or frozen, outside the normalization): written only when there are any. */
+  degenerate?: DegenerateSummary;
+}
+
+export interface DegenerateSummary {
+  tensors: number;
+  /** Their parameters (sum of numel). */
+  params: number;
+  names: string[];
+}
+
+/** The tensors the degenerate rule named (e.g. every attention key bias), with their parameter count. */
+export function degenerateSummary(params: readonly EtaEntry[]): DegenerateSummary {
+  const d = params.filter((e) => e.degenerate !== undefined);
+  return { tensors: d.length, params: d.reduce((n, e) => n + e.numel, 0), names: d.map((e) => e.name) };
 }
 
 export function saveProfile(file: string, profile: EtaProfile): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(profile, null, 2) + '\n');
+  const summary = degenerateSummary(profile.params);
+  const out = summary.tensors > 0 ? { ...profile, degenerate: summary } : profile;
+  writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
   renameSync(tmp, file);
 }
 
@@ -140,5 +157,9 @@ export function formatProfileTable(profile: EtaProfile): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (r: string[]) => r.map((v, c) => (c >= 2 && c <= 4 ? v.padStart(widths[c]) : v.padEnd(widths[c]))).join('  ').trimEnd();
   const title = `eta profile: ${profile.model}, T=${profile.steps} batches of ${profile.batchSize}${stopNote(profile)}, data ${profile.data}, seed ${profile.seed}`;
-  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const d = degenerateSummary(profile.params);
+  const footer = d.tensors === 0 ? [] : [
+    `degenerate: ${d.tensors} tensor(s), ${d.params.toLocaleString('en-US')} parameters (${(100 * d.params / profile.params.reduce((n, e) => n + e.numel, 0)).toPrecision(2)}% of the model), left out of the normalization`,
+  ];
+  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...footer].join('\n');
 }
