@@ -40,7 +40,8 @@ describe('profiles', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'eta-'));
     const file = path.join(dir, 'eta.json');
     saveProfile(file, profile(1));
-    expect(loadProfile(file)).toEqual(profile(1));
+    // the degenerate tensors' summary is written beside the params
+    expect(loadProfile(file)).toEqual({ ...profile(1), degenerate: { tensors: 1, params: 10, names: ['attn.k.bias'] } });
     const bad = path.join(dir, 'bad.json');
     require('node:fs').writeFileSync(bad, '{"params": [{"name": 3}]}');
     expect(() => loadProfile(bad)).toThrow(new RegExp(`${bad}: not an eta profile: params\\[0\\]\\.name`));
@@ -55,6 +56,7 @@ describe('profiles', () => {
     const t = formatProfileTable(profile(1));
     expect(t).toContain('attn.k.bias');
     expect(t).toContain('below-threshold, eta=1');
-    expect(t.split('\n')).toHaveLength(3 + inputs.length);
+    expect(t.split('\n')).toHaveLength(3 + inputs.length + 1);
+    expect(t.split('\n').at(-1)).toMatch(/^degenerate: 1 tensor\(s\), 10 parameters \(\S+% of the model\), left out of the normalization$/);
   });
 });
