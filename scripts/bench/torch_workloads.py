@@ -102,6 +102,13 @@ def vit_s():
                       torch.randint(0, 1000, (8,)), fused=True)
 
 
+def swin_t():
+    # timm's swin_tiny_patch4_window7_224 (no pretrained weights, drop rates 0 as ours)
+    timm = import_guarded("timm")
+    model = timm.create_model("swin_tiny_patch4_window7_224", pretrained=False, drop_path_rate=0.0)
+    return train_step(model, torch.randn(8, 3, 224, 224), torch.randint(0, 1000, (8,)), fused=True)
+
+
 WORKLOADS = {
     "sgemm_1024": sgemm_1024,
     "mlp784-1024-10_b128": step_of(mlp),
@@ -112,9 +119,10 @@ WORKLOADS = {
     "resnet50_224_b8": resnet50,
     "convnext_tiny_224_b8": convnext_tiny,
     "vit_s_224_b8": vit_s,
+    "swin_t_224_b8": swin_t,
 }
 # Heavy workloads: fewer warmup and timed steps (as in src/bench/workloads.ts).
-STEPS = {"resnet50_224_b8": (1, 3), "convnext_tiny_224_b8": (1, 3), "vit_s_224_b8": (1, 3)}
+STEPS = {"resnet50_224_b8": (1, 3), "convnext_tiny_224_b8": (1, 3), "vit_s_224_b8": (1, 3), "swin_t_224_b8": (1, 3)}
 
 
 def main():

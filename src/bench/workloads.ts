@@ -7,6 +7,7 @@
 // ResNet-50 train step at batch 8 (fused SGD), each side in its own process with its peak RSS;
 // convnext_tiny_224_b8 the same for timm's ConvNeXt-T (NCHW).
 // vit_s_224_b8: the same for timm's vit_small_patch16_224.
+// swin_t_224_b8: the same for timm's Swin-T (swin_tiny_patch4_window7_224, drop rates 0).
 import { addon } from '../native/addon';
 import { crossEntropy } from '../autograd/ops/loss';
 import { scope } from '../memory';
@@ -18,6 +19,7 @@ import { SGD } from '../optim/sgd';
 import { convnextTiny } from '../models/convnext';
 import { resnet50 } from '../models/resnet';
 import { vitSmallPatch16_224 } from '../models/vit';
+import { swinTiny } from '../models/swin';
 
 export interface Workload {
   name: string;
@@ -119,6 +121,7 @@ export const CPU_WORKLOADS: Workload[] = [
   { ...stepWorkload('convnext_tiny_224_b8', () => convnextTiny(), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
   // timm's vit_small_patch16_224 (ours: src/models/vit.ts, q/k/v split), the same batch and process isolation.
   { ...stepWorkload('vit_s_224_b8', () => vitSmallPatch16_224(), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
+  { ...stepWorkload('swin_t_224_b8', () => swinTiny(1000), 5, { input: [8, 3, 224, 224, 1000] }), isolated: true, warmup: 1, minSteps: 3 },
 ];
 
 /** Median milliseconds per step after `warmup` steps, over at least `minSeconds` and `minSteps` steps. */

@@ -5,6 +5,6 @@ export {
 } from './convergence';
 export { computeEta, weightedMeanEta, type EtaEntry, type EtaInput, type EtaOptions } from './eta';
 export {
-  compareProfiles, etaForModel, formatProfileTable, loadProfile, saveProfile, type EtaProfile, type ProbeStop, type ProfileComparison,
+  compareProfiles, degenerateSummary, etaForModel, formatProfileTable, loadProfile, saveProfile, type DegenerateSummary, type EtaProfile, type ProbeStop, type ProfileComparison,
 } from './profile';
 export { depthEta, DEPTH_ENDPOINTS, type DepthProfile } from './depth';

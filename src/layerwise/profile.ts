@@ -25,26 +25,30 @@ export interface EtaProfile {
   stopped?: ProbeStop;
   /** With --probe-steps auto: the rule, the batches of one epoch (the cap) and the eta change at the stop. */
   convergence?: ProbeConvergence & { epochSteps: number; change: number | null };
-  /** The degenerate tensors (eta 1 or frozen, outside the normalization): how many and their parameters. */
-  degenerate?: DegenerateSummary;
   params: EtaEntry[];
+  /** The degenerate tensors (eta 1 or frozen, outside the normalization): written only when there are any. */
+  degenerate?: DegenerateSummary;
 }
 
 export interface DegenerateSummary {
   tensors: number;
-  numel: number;
+  /** Their parameters (sum of numel). */
+  params: number;
   names: string[];
 }
 
-/** The degenerate entries of a profile: count, parameters they hold, names (e.g. the 12 attention key biases of ViT-S). */
+/** The tensors the degenerate rule named (e.g. every attention key bias), with their parameter count. */
 export function degenerateSummary(params: readonly EtaEntry[]): DegenerateSummary {
   const d = params.filter((e) => e.degenerate !== undefined);
-  return { tensors: d.length, numel: d.reduce((s, e) => s + e.numel, 0), names: d.map((e) => e.name) };
+  return { tensors: d.length, params: d.reduce((n, e) => n + e.numel, 0), names: d.map((e) => e.name) };
 }
+
 
 export function saveProfile(file: string, profile: EtaProfile): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(profile, null, 2) + '\n');
+  const summary = degenerateSummary(profile.params);
+  const out = summary.tensors > 0 ? { ...profile, degenerate: summary } : profile;
+  writeFileSync(tmp, JSON.stringify(out, null, 2) + '\n');
   renameSync(tmp, file);
 }
 
@@ -158,8 +162,8 @@ export function formatProfileTable(profile: EtaProfile): string {
   const d = degenerateSummary(profile.params);
   if (d.tensors > 0) {
     const total = profile.params.reduce((s, e) => s + e.numel, 0);
-    const share = total > 0 ? ` (${Number(((100 * d.numel) / total).toPrecision(3))}% of ${total.toLocaleString('en-US')})` : '';
-    lines.push(`degenerate: ${d.tensors} tensor(s), ${d.numel.toLocaleString('en-US')} parameters${share}, outside the normalization`);
+    const share = total > 0 ? ` (${Number(((100 * d.params) / total).toPrecision(3))}% of ${total.toLocaleString('en-US')})` : '';
+    lines.push(`degenerate: ${d.tensors} tensor(s), ${d.params.toLocaleString('en-US')} parameters${share}, outside the normalization`);
   }
   return lines.join('\n');
 }

@@ -9,6 +9,7 @@ import { davidnet } from './davidnet';
 import { MLP } from './mlp';
 import { resnet50, resnet50Cifar } from './resnet';
 import { vitSmallPatch16_224 } from './vit';
+import { swinTiny } from './swin';
 import { IDENTITY_MAPPING, QKV_SPLIT_MAPPING, type StateMapping } from './weights';
 
 export interface ModelSpec {
@@ -80,6 +81,11 @@ export const MODELS: Readonly<Record<string, ModelEntry>> = {
       });
     },
   },
+  swin_tiny_patch4_window7_224: {
+    description: "timm's Swin-T: patch 4, embed 96, depths 2/2/6/2, heads 3/6/12/24, window 7 (shifted every second block), 224px; timm names, q/k/v split",
+    inputShape: [3, 224, 224], numClasses: 1000, mapping: QKV_SPLIT_MAPPING,
+    build: (s) => swinTiny(s.numClasses, { inChannels: s.inputShape[0], imgSize: s.inputShape[1], drop: s.drop, dropPath: s.dropPath }),
+  },
 };
 
 export function modelNames(): string[] {
@@ -100,3 +106,4 @@ export { resnet, resnet50, resnet50Cifar, Bottleneck, ResNet, type ResNetOptions
 export { davidnet, DavidNet, type DavidNetOptions } from './davidnet';
 export { convnext, convnextTiny, ConvNeXt, ConvNeXtBlock, ConvNeXtStage, type ConvNeXtOptions } from './convnext';
 export { vit, vitSmallPatch16_224, VisionTransformer, ViTBlock, Mlp, PatchEmbed, type ViTOptions } from './vit';
+export { swin, swinTiny, SwinTransformer, SwinTransformerBlock, SwinTransformerStage, WindowAttention, PatchMerging, PatchEmbed as SwinPatchEmbed, Mlp as SwinMlp, type SwinOptions } from './swin';

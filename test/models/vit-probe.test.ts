@@ -30,7 +30,7 @@ test('vit_small_patch16_224 probe: q/k eta above v/proj in most blocks, class to
     for (const e of kBias) expect(e.degenerate, `${e.name} (G ${e.G})`).toBeDefined();
     const d = degenerateSummary(result.entries);
     expect(d.names.sort()).toEqual(kBias.map((e) => e.name).sort());
-    expect(d.numel).toBe(4608);
+    expect(d.params).toBe(4608);
     const table = formatProfileTable({
       format: 'layerwise-eta/1', model: 'vit_small_patch16_224', steps: 4, batchSize: 2, seed: 0, data: 'random', reduce: 'mean', params: result.entries,
     });

@@ -28,7 +28,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     throw new ShapeError(`attention: q ${shapeToString(q.shape)}, k ${shapeToString(k.shape)}, v ${shapeToString(v.shape)} must be (batch, heads, tokens, head_dim) with matching sizes`);
   }
   const scale = options.scale ?? 1 / Math.sqrt(q.shape[3]);
-  let logits = scaleOp(matmulNT(q, k), scale);
+  const products = matmulNT(q, k);
+  let logits = scale === 1 ? products : scaleOp(products, scale); // 1: the caller scaled q (timm's Swin)
   if (options.bias) logits = add(logits, options.bias);
   if (options.logits) logits = options.logits(logits);
   let weights = softmax(logits);
