@@ -24,6 +24,7 @@ import { loadExternalState } from '../../src/models/weights';
 import { exportWeights } from '../../src/cli/export';
 import type { Module } from '../../src/nn/module';
 import { FIXTURES, loadFixture, type Fixture } from '../helpers/fixtures';
+import { expectBf16, expectRel, fixtureState } from '../helpers/model-parity';
 
 const CASES: Record<string, () => Module> = {
   resnet_small: () => resnet({ layers: [1, 1, 1, 1], width: 4, numClasses: 10 }),
@@ -32,48 +33,6 @@ const CASES: Record<string, () => Module> = {
 };
 
 const F32_REL = 1e-4;
-
-function fixtureState(fx: Fixture): Map<string, Tensor> {
-  const state = new Map<string, Tensor>();
-  for (const name of fx.entries.keys()) if (name.startsWith('state.')) state.set(name.slice(6), fx.tensor(name));
-  return state;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-function expectRel(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) {
-      worst = d;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: element ${at} got ${actual[at]} expected ${expected[at]} (max |expected| ${peak})`).toBeLessThanOrEqual(F32_REL * peak + 1e-12);
-}
-
-function expectBf16(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, l2 = 3e-2): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let num = 0;
-  let den = 0;
-  let bad = -1;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-    if (bad < 0 && !(Math.abs(actual[i] - expected[i]) <= 5e-2 * peak + 5e-2 * Math.abs(expected[i]))) bad = i;
-  }
-  expect(bad, `${what}: element ${bad} got ${actual[bad]} expected ${expected[bad]} (max |expected| ${peak})`).toBe(-1);
-  expect(Math.sqrt(num / Math.max(den, 1e-30)), `${what}: relative L2 error`).toBeLessThanOrEqual(l2);
-}
 
 function runStep(name: string, fx: Fixture, bf16: boolean, channelsLast = false) {
   const model = CASES[name]();

@@ -22,56 +22,15 @@ import { exportStateDict, loadExternalState } from '../../src/models/weights';
 import { normal_ } from '../../src/nn/init';
 import type { Module } from '../../src/nn/module';
 import { FIXTURES, loadFixture } from '../helpers/fixtures';
+import { allFinite, expectBf16, expectRel, fixtureState } from '../helpers/model-parity';
 
 const small = () => convnext({ depths: [1, 1, 1, 1], dims: [16, 32, 48, 64], numClasses: 10 });
 const fx = loadFixture(path.join(FIXTURES, 'models', 'convnext_small.safetensors'));
 const fxBf16 = loadFixture(path.join(FIXTURES, 'models', 'convnext_small_bf16.safetensors'));
 const F32_REL = 1e-4;
 
-function fixtureState(): Map<string, Tensor> {
-  const state = new Map<string, Tensor>();
-  for (const name of fx.entries.keys()) if (name.startsWith('state.')) state.set(name.slice(6), fx.tensor(name));
-  return state;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-function expectRel(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) {
-      worst = d;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: element ${at} got ${actual[at]} expected ${expected[at]} (max |expected| ${peak})`).toBeLessThanOrEqual(F32_REL * peak + 1e-12);
-}
-
-function expectBf16(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, l2 = 3e-2): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let num = 0;
-  let den = 0;
-  let bad = -1;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-    if (bad < 0 && !(Math.abs(actual[i] - expected[i]) <= 5e-2 * peak + 5e-2 * Math.abs(expected[i]))) bad = i;
-  }
-  expect(bad, `${what}: element ${bad} got ${actual[bad]} expected ${expected[bad]} (max |expected| ${peak})`).toBe(-1);
-  expect(Math.sqrt(num / Math.max(den, 1e-30)), `${what}: relative L2 error`).toBeLessThanOrEqual(l2);
-}
-
 function runStep(model: Module, bf16: boolean, channelsLast: boolean) {
-  loadExternalState(model, fixtureState(), MODELS.convnext_tiny.mapping);
+  loadExternalState(model, fixtureState(fx), MODELS.convnext_tiny.mapping);
   model.to({ memoryFormat: channelsLast ? 'channelsLast' : 'contiguous' });
   model.train();
   const body = () => {
@@ -147,7 +106,7 @@ describe('convnext_small (timm parity)', () => {
   test("exportStateDict(..., 'timm', mapping) equals the fixture's timm state dict exactly", () =>
     scope(() => {
       const model = small();
-      loadExternalState(model, fixtureState(), MODELS.convnext_tiny.mapping);
+      loadExternalState(model, fixtureState(fx), MODELS.convnext_tiny.mapping);
       const out = exportStateDict(model.stateDict(), 'timm', MODELS.convnext_tiny.mapping);
       const expected = [...fx.entries.keys()].filter((k) => k.startsWith('state.')).map((k) => k.slice(6));
       expect([...out.keys()].sort()).toEqual([...expected].sort());
@@ -159,11 +118,6 @@ describe('convnext_small (timm parity)', () => {
       model.dispose();
     }));
 });
-
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
 
 test('full-size convnext_tiny at 224px, batch 2, NCHW and channels-last: finite gradients of the right shapes', () =>
   scope(() => {

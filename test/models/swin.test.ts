@@ -30,18 +30,12 @@ import { MODELS, createModel, swin } from '../../src/models';
 import { QKV_SPLIT_MAPPING, exportStateDict, loadExternalState } from '../../src/models/weights';
 import { normal_ } from '../../src/nn/init';
 import { FIXTURES, loadFixture, type Fixture } from '../helpers/fixtures';
+import { allFinite, expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
 
 const NAME = 'swin_tiny_patch4_window7_224';
 const NAMES = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'models', 'swin_names.json'), 'utf8'));
 const small = () => swin({ imgSize: 64, patchSize: 4, windowSize: 4, embedDim: 8, depths: [2, 2, 2], numHeads: [2, 4, 4], numClasses: 10 });
 
-function fixtureState(fx: Fixture): Map<string, Tensor> {
-  const state = new Map<string, Tensor>();
-  for (const name of fx.entries.keys()) if (name.startsWith('state.')) state.set(name.slice(6), fx.tensor(name));
-  return state;
-}
-
-/** timm's gradient of `name` (ours): a third of the fused qkv gradient for q, k, v. */
 function expectedGrad(fx: Fixture, prefix: string, name: string): Float32Array {
   const m = name.match(/^(.*)\.([qkv])\.(weight|bias)$/);
   if (!m) return fx.floats(`${prefix}.grad.${name}`);
@@ -49,39 +43,6 @@ function expectedGrad(fx: Fixture, prefix: string, name: string): Float32Array {
   const third = fused.length / 3;
   const i = 'qkv'.indexOf(m[2]);
   return fused.subarray(i * third, (i + 1) * third);
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-function expectRel(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rel = 1e-4): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) [worst, at] = [d, i];
-  }
-  expect(worst, `${what}: element ${at} got ${actual[at]} expected ${expected[at]} (max |expected| ${peak})`).toBeLessThanOrEqual(rel * peak + 1e-12);
-}
-
-function expectBf16(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, l2 = 3e-2, elem = 5e-2): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let num = 0;
-  let den = 0;
-  let bad = -1;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-    if (bad < 0 && !(Math.abs(actual[i] - expected[i]) <= elem * peak + elem * Math.abs(expected[i]))) bad = i;
-  }
-  expect(bad, `${what}: element ${bad} got ${actual[bad]} expected ${expected[bad]} (max |expected| ${peak})`).toBe(-1);
-  expect(Math.sqrt(num / Math.max(den, 1e-30)), `${what}: relative L2 error`).toBeLessThanOrEqual(l2);
 }
 
 /**
@@ -204,11 +165,6 @@ describe('swin_small (timm SwinTransformer, reduced) parity', () => {
       }
     }));
 });
-
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
 
 test(`${NAME} at 224px, batch 2, NCHW and channels-last: forward + backward give finite gradients of the right shapes`, () =>
   scope(() => {

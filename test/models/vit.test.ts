@@ -24,52 +24,11 @@ import { QKV_SPLIT_MAPPING, exportStateDict, loadExternalState } from '../../src
 import { exportWeights } from '../../src/cli/export';
 import { normal_ } from '../../src/nn/init';
 import { FIXTURES, loadFixture, type Fixture } from '../helpers/fixtures';
+import { allFinite, expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
 
 const F32_REL = 1e-4;
 const small = () => vit({ imgSize: 32, patchSize: 8, embedDim: 48, depth: 2, numHeads: 3, numClasses: 10 });
 const fx = loadFixture(path.join(FIXTURES, 'models', 'vit_small.safetensors'));
-
-function fixtureState(f: Fixture): Map<string, Tensor> {
-  const state = new Map<string, Tensor>();
-  for (const name of f.entries.keys()) if (name.startsWith('state.')) state.set(name.slice(6), f.tensor(name));
-  return state;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-function expectRel(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < expected.length; i++) {
-    const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) {
-      worst = d;
-      at = i;
-    }
-  }
-  expect(worst, `${what}: element ${at} got ${actual[at]} expected ${expected[at]} (max |expected| ${peak})`).toBeLessThanOrEqual(F32_REL * peak + 1e-12);
-}
-
-function expectBf16(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, l2 = 3e-2): void {
-  expect(actual.length, what).toBe(expected.length);
-  const peak = maxAbs(expected);
-  let num = 0;
-  let den = 0;
-  let bad = -1;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-    if (bad < 0 && !(Math.abs(actual[i] - expected[i]) <= 5e-2 * peak + 5e-2 * Math.abs(expected[i]))) bad = i;
-  }
-  expect(bad, `${what}: element ${bad} got ${actual[bad]} expected ${expected[bad]} (max |expected| ${peak})`).toBe(-1);
-  expect(Math.sqrt(num / Math.max(den, 1e-30)), `${what}: relative L2 error`).toBeLessThanOrEqual(l2);
-}
 
 /** The fixture's gradient of one of our parameters: timm's fused qkv gradient split into q, k, v. */
 function expectedGrad(prefix: string, name: string): Float32Array {
@@ -213,11 +172,6 @@ describe('vit_small (timm VisionTransformer at reduced size)', () => {
       }
     }));
 });
-
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
 
 test('vit_small_patch16_224 at 224px, batch 2, NCHW and channels-last input: forward + backward give finite gradients of the right shapes', () =>
   scope(() => {
