@@ -13,8 +13,7 @@
 // the shifted blocks' attn_mask.
 import { ArgumentError, ShapeError } from '../errors';
 import { adaptiveAvgPool2d } from '../autograd/ops/pool';
-import { add, scale } from '../autograd/ops/elementwise';
-import { scaledDotProductAttention } from '../autograd/ops/attention';
+import { add } from '../autograd/ops/elementwise';
 import { dropout } from '../autograd/ops/activation';
 import {
   relativePositionBias, relativePositionIndexTensor, shiftedWindowMask, windowMaskAdd, windowPartition, windowReverse,
@@ -53,14 +52,9 @@ export class WindowAttention extends Attention {
     if (x.ndim !== 3 || x.shape[1] !== this.windowArea || x.shape[2] !== this.dim) {
       throw new ShapeError(`WindowAttention: expected windows (B * nW, ${this.windowArea}, ${this.dim}), got ${shapeToString(x.shape)}`);
     }
-    const [b, n] = x.shape;
-    const heads = (t: Tensor) => t.reshape([b, n, this.numHeads, this.headDim]).permute([0, 2, 1, 3]);
     const bias = relativePositionBias(this.relative_position_bias_table, this.buffer('relative_position_index'), this.windowArea);
-    const q = scale(heads(this.q.call(x)), this.headDim ** -0.5);
-    const out = scaledDotProductAttention(q, heads(this.k.call(x)), heads(this.v.call(x)), {
-      scale: 1, bias, logits: mask ? (l) => windowMaskAdd(l, mask) : undefined, dropout: this.options.attnDrop ?? 0, training: this.training,
-    });
-    return dropout(this.proj.call(out.permute([0, 2, 1, 3]).reshape([b, n, this.dim])), this.options.projDrop ?? 0, this.training);
+    // Heads read in place from the projections (ops/heads.ts): no permute copies.
+    return this.attend(x, { scaleQuery: true, bias, logits: mask ? (l) => windowMaskAdd(l, mask) : undefined });
   }
 }
 

@@ -38,7 +38,8 @@ export const KERNEL_FAMILIES: Readonly<Record<string, readonly string[]>> = {
     "copy_block"
   ],
   "matmul": [
-    "matmul_batched"
+    "matmul_batched",
+    "matmul_strided"
   ],
   "conv2d": [
     "conv2d_forward",

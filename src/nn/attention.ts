@@ -6,8 +6,11 @@
 // options of scaledDotProductAttention (a logits bias such as Swin's relative-position bias, a
 // logits transform such as its shifted-window mask).
 import { ArgumentError, ShapeError } from '../errors';
-import { scaledDotProductAttention, type AttentionOptions } from '../autograd/ops/attention';
-import { dropout } from '../autograd/ops/activation';
+import type { AttentionOptions } from '../autograd/ops/attention';
+import { dropout, softmax } from '../autograd/ops/activation';
+import { add, scale } from '../autograd/ops/elementwise';
+import { headLogits, headWeightedSum } from '../autograd/ops/heads';
+import { autocastDType } from '../autocast';
 import type { Tensor } from '../tensor';
 import { shapeToString } from '../tensor';
 import { Linear } from './linear';
@@ -17,6 +20,11 @@ export interface AttentionModuleOptions {
   qkvBias?: boolean;
   attnDrop?: number;
   projDrop?: number;
+}
+
+export interface AttendOptions extends Omit<AttentionOptions, 'dropout' | 'training'> {
+  /** Scale q before q @ k^T (timm's Swin and non-fused paths: bfloat16 rounds where theirs does) instead of the product. */
+  scaleQuery?: boolean;
 }
 
 export class Attention extends Module {
@@ -39,25 +47,25 @@ export class Attention extends Module {
     this.proj = this.registerModule('proj', new Linear(dim, dim));
   }
 
-  /** (B, N, dim) -> (B, heads, N, head_dim). */
-  private heads(t: Tensor, b: number, n: number): Tensor {
-    return t.reshape([b, n, this.numHeads, this.headDim]).permute([0, 2, 1, 3]);
-  }
-
   forward(x: Tensor): Tensor {
     return this.attend(x);
   }
 
   /** forward with attention options: a logits bias (e.g. a relative-position bias) or transform (a window mask). */
-  attend(x: Tensor, attention: Omit<AttentionOptions, 'dropout' | 'training'> = {}): Tensor {
+  attend(x: Tensor, attention: AttendOptions = {}): Tensor {
     if (x.ndim !== 3 || x.shape[2] !== this.dim) {
       throw new ShapeError(`Attention: expected input (batch, tokens, ${this.dim}), got ${shapeToString(x.shape)}`);
     }
-    const [b, n] = x.shape;
-    const out = scaledDotProductAttention(this.heads(this.q.call(x), b, n), this.heads(this.k.call(x), b, n), this.heads(this.v.call(x), b, n), {
-      ...attention, dropout: this.options.attnDrop ?? 0, training: this.training,
-    });
-    const merged = out.permute([0, 2, 1, 3]).reshape([b, n, this.dim]);
+    // The heads are read in place from the projections' (B, N, dim) outputs (ops/heads.ts): no
+    // permute copies for the head split and merge.
+    const factor = attention.scale ?? 1 / Math.sqrt(this.headDim);
+    const q = attention.scaleQuery ? scale(this.q.call(x), factor) : this.q.call(x);
+    let logits = headLogits(q, this.k.call(x), this.numHeads, attention.scaleQuery ? 1 : factor);
+    if (attention.bias) logits = add(logits, attention.bias);
+    if (attention.logits) logits = attention.logits(logits);
+    const weights = dropout(softmax(logits), this.options.attnDrop ?? 0, this.training);
+    const v = this.v.call(x);
+    const merged = headWeightedSum(weights.dtype === v.dtype || autocastDType() !== null ? weights : weights.to(v.dtype), v, this.numHeads);
     return dropout(this.proj.call(merged), this.options.projDrop ?? 0, this.training);
   }
 }

@@ -33,10 +33,43 @@ Napi::Value kernel_matmul_batched(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value kernel_matmul_strided(const Napi::CallbackInfo& info) {
+  ArgReader args(info, "matmul_strided", 22);
+  BufferArg buf_c = args.buffer(0, "c");
+  BufferArg buf_a = args.buffer(1, "a");
+  BufferArg buf_b = args.buffer(2, "b");
+  DType dtype = args.dtype(3, "dtype");
+  int64_t outer = args.integer(4, "outer");
+  int64_t inner = args.integer(5, "inner");
+  int64_t m = args.integer(6, "m");
+  int64_t n = args.integer(7, "n");
+  int64_t k = args.integer(8, "k");
+  bool trans_a = args.boolean(9, "trans_a");
+  bool trans_b = args.boolean(10, "trans_b");
+  float alpha = static_cast<float>(args.number(11, "alpha"));
+  float beta = static_cast<float>(args.number(12, "beta"));
+  int64_t a_outer = args.integer(13, "a_outer");
+  int64_t a_inner = args.integer(14, "a_inner");
+  int64_t lda = args.integer(15, "lda");
+  int64_t b_outer = args.integer(16, "b_outer");
+  int64_t b_inner = args.integer(17, "b_inner");
+  int64_t ldb = args.integer(18, "ldb");
+  int64_t c_outer = args.integer(19, "c_outer");
+  int64_t c_inner = args.integer(20, "c_inner");
+  int64_t ldc = args.integer(21, "ldc");
+  args.require_elements(buf_c, dtype_size(dtype), {static_cast<int64_t>((outer - 1) * c_outer + (inner - 1) * c_inner + (m - 1) * ldc + n)}, "((outer - 1) * c_outer + (inner - 1) * c_inner + (m - 1) * ldc + n)");
+  args.require_elements(buf_a, dtype_size(dtype), {static_cast<int64_t>((outer - 1) * a_outer + (inner - 1) * a_inner + ((trans_a ? k : m) - 1) * lda + (trans_a ? m : k))}, "((outer - 1) * a_outer + (inner - 1) * a_inner + ((trans_a ? k : m) - 1) * lda + (trans_a ? m : k))");
+  args.require_elements(buf_b, dtype_size(dtype), {static_cast<int64_t>((outer - 1) * b_outer + (inner - 1) * b_inner + ((trans_b ? n : k) - 1) * ldb + (trans_b ? k : n))}, "((outer - 1) * b_outer + (inner - 1) * b_inner + ((trans_b ? n : k) - 1) * ldb + (trans_b ? k : n))");
+  Backend& be = args.backend({&buf_c, &buf_a, &buf_b}, {});
+  args.check(be.table->matmul_strided(be.ctx, static_cast<void*>(buf_c.ptr), static_cast<const void*>(buf_a.ptr), static_cast<const void*>(buf_b.ptr), dtype, outer, inner, m, n, k, trans_a, trans_b, alpha, beta, a_outer, a_inner, lda, b_outer, b_inner, ldb, c_outer, c_inner, ldc));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void register_matmul_kernels(Napi::Env env, Napi::Object target) {
   target.Set("matmul_batched", Napi::Function::New(env, kernel_matmul_batched, "matmul_batched"));
+  target.Set("matmul_strided", Napi::Function::New(env, kernel_matmul_strided, "matmul_strided"));
 }
 
 }  // namespace layerwise::binding

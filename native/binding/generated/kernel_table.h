@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "d5b0696bd263888f";
+constexpr const char* kContractHash = "092f51cf5256ed9f";
 
 struct KernelTable {
   int32_t abi_version;
@@ -29,6 +29,7 @@ struct KernelTable {
   Status (*normalize_u8)(void* ctx, void* y, const uint8_t* x, DType dtype, int64_t n, int64_t c, int64_t hw, bool x_channels_last, bool y_channels_last, const float* host_mean, const float* host_std);
   Status (*copy_block)(void* ctx, void* dst, const void* src, DType dtype, int64_t outer, int64_t block, int64_t src_stride, int64_t src_offset, int64_t dst_stride, int64_t dst_offset);
   Status (*matmul_batched)(void* ctx, void* c, const void* a, const void* b, DType dtype, int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha, float beta, int64_t stride_a, int64_t stride_b, int64_t stride_c);
+  Status (*matmul_strided)(void* ctx, void* c, const void* a, const void* b, DType dtype, int64_t outer, int64_t inner, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, float alpha, float beta, int64_t a_outer, int64_t a_inner, int64_t lda, int64_t b_outer, int64_t b_inner, int64_t ldb, int64_t c_outer, int64_t c_inner, int64_t ldc);
   Status (*conv2d_forward)(void* ctx, void* y, const void* x, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
   Status (*conv2d_backward_input)(void* ctx, void* dx, const void* dy, const void* w, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);
   Status (*conv2d_backward_weight)(void* ctx, void* dw, const void* dy, const void* x, DType dtype, int64_t batch, int64_t in_channels, int64_t in_h, int64_t in_w, int64_t out_channels, int64_t kernel_h, int64_t kernel_w, int64_t out_h, int64_t out_w, int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h, int64_t dilation_w, int64_t groups, bool channels_last);

@@ -21,4 +21,29 @@ export interface MatmulKernels {
     stride_b: /* int64_t */ number,
     stride_c: /* int64_t */ number,
   ): void;
+  /** Two-level batch with leading dimensions, for attention heads without copies: for o < outer and i < inner, C[o,i] = alpha * op(A[o,i]) @ op(B[o,i]) + beta * C[o,i], where X[o,i] starts at x + o * x_outer + i * x_inner and its stored rows are ld_x elements apart (row-major; op(A) is (m, k), op(B) is (k, n), C[o,i] is (m, n)). The C blocks must not overlap. m, n, k >= 1. */
+  matmul_strided(
+    c: /* ((outer - 1) * c_outer + (inner - 1) * c_inner + (m - 1) * ldc + n) void* [dtype] */ NativeBuffer,
+    a: /* ((outer - 1) * a_outer + (inner - 1) * a_inner + ((trans_a ? k : m) - 1) * lda + (trans_a ? m : k)) const void* [dtype] */ NativeBuffer,
+    b: /* ((outer - 1) * b_outer + (inner - 1) * b_inner + ((trans_b ? n : k) - 1) * ldb + (trans_b ? k : n)) const void* [dtype] */ NativeBuffer,
+    dtype: /* DType */ DTypeName,
+    outer: /* int64_t */ number,
+    inner: /* int64_t */ number,
+    m: /* int64_t */ number,
+    n: /* int64_t */ number,
+    k: /* int64_t */ number,
+    trans_a: /* bool */ boolean,
+    trans_b: /* bool */ boolean,
+    alpha: /* float */ number,
+    beta: /* float */ number,
+    a_outer: /* int64_t */ number,
+    a_inner: /* int64_t */ number,
+    lda: /* int64_t */ number,
+    b_outer: /* int64_t */ number,
+    b_inner: /* int64_t */ number,
+    ldb: /* int64_t */ number,
+    c_outer: /* int64_t */ number,
+    c_inner: /* int64_t */ number,
+    ldc: /* int64_t */ number,
+  ): void;
 }
