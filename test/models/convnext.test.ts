@@ -19,10 +19,9 @@ import { autocast } from '../../src/autocast';
 import { F, Tensor, scope } from '../../src/index';
 import { MODELS, convnext, createModel } from '../../src/models';
 import { exportStateDict, loadExternalState } from '../../src/models/weights';
-import { normal_ } from '../../src/nn/init';
 import type { Module } from '../../src/nn/module';
 import { FIXTURES, loadFixture } from '../helpers/fixtures';
-import { allFinite, expectBf16, expectRel, fixtureState } from '../helpers/model-parity';
+import { expectBf16, expectRel, fixtureState } from '../helpers/model-parity';
 
 const small = () => convnext({ depths: [1, 1, 1, 1], dims: [16, 32, 48, 64], numClasses: 10 });
 const fx = loadFixture(path.join(FIXTURES, 'models', 'convnext_small.safetensors'));
@@ -118,25 +117,3 @@ describe('convnext_small (timm parity)', () => {
       model.dispose();
     }));
 });
-
-test('full-size convnext_tiny at 224px, batch 2, NCHW and channels-last: finite gradients of the right shapes', () =>
-  scope(() => {
-    const model = createModel('convnext_tiny', { inputShape: [3, 224, 224], numClasses: 1000 });
-    const labels = Tensor.fromArray(Int32Array.of(1, 3), [2], { dtype: 'int32' });
-    for (const format of ['contiguous', 'channelsLast'] as const) {
-      scope(() => {
-        model.to({ memoryFormat: format });
-        const logits = model.call(normal_(Tensor.zeros([2, 3, 224, 224])));
-        expect(logits.shape).toEqual([2, 1000]);
-        const loss = F.crossEntropy(logits, labels);
-        expect(Number.isFinite(loss.item()), format).toBe(true);
-        loss.backward();
-        for (const [n, p] of model.namedParameters()) {
-          expect(p.grad?.shape, `${format} ${n}`).toEqual(p.shape);
-          expect(allFinite(p.grad!.toArray() as Float32Array), `${format} ${n}: finite`).toBe(true);
-        }
-        model.zeroGrad();
-      });
-    }
-    model.dispose();
-  }), 120_000);

@@ -1,4 +1,5 @@
-// The full-size models run: resnet50 on one 224px batch of 2, resnet50_cifar and davidnet on 32px
+// The full-size models run: resnet50, vit_small_patch16_224, convnext_tiny and
+// swin_tiny_patch4_window7_224 on one 224px batch of 2, resnet50_cifar and davidnet on 32px
 // batches of 2, forward and backward in train mode on CPU, NCHW and then channels-last (one model
 // per architecture, built once): the logits have the head's shape, the loss is finite, and every
 // parameter gets a finite gradient of its shape.
@@ -6,13 +7,12 @@ import { expect, test } from 'vitest';
 import { F, Tensor, scope } from '../../src/index';
 import { MODELS, createModel } from '../../src/models';
 import { normal_ } from '../../src/nn/init';
+import { allFinite } from '../helpers/model-parity';
 
-function allFinite(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
-
-test.each([['resnet50', 224], ['resnet50_cifar', 32], ['davidnet', 32]] as const)(
+test.each([
+  ['resnet50', 224], ['resnet50_cifar', 32], ['davidnet', 32],
+  ['vit_small_patch16_224', 224], ['convnext_tiny', 224], ['swin_tiny_patch4_window7_224', 224],
+] as const)(
   '%s at %ipx, batch 2, NCHW and channels-last: forward + backward give finite gradients of the right shapes', (name, size) =>
     scope(() => {
       const entry = MODELS[name];

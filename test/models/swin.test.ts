@@ -28,9 +28,8 @@ import { readSafetensors } from '../../src/io/safetensors';
 import { saveStateDict } from '../../src/io/state-dict';
 import { MODELS, createModel, swin } from '../../src/models';
 import { QKV_SPLIT_MAPPING, exportStateDict, loadExternalState } from '../../src/models/weights';
-import { normal_ } from '../../src/nn/init';
 import { FIXTURES, loadFixture, type Fixture } from '../helpers/fixtures';
-import { allFinite, expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
+import { expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
 
 const NAME = 'swin_tiny_patch4_window7_224';
 const NAMES = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'models', 'swin_names.json'), 'utf8'));
@@ -165,25 +164,3 @@ describe('swin_small (timm SwinTransformer, reduced) parity', () => {
       }
     }));
 });
-
-test(`${NAME} at 224px, batch 2, NCHW and channels-last: forward + backward give finite gradients of the right shapes`, () =>
-  scope(() => {
-    const model = createModel(NAME, { inputShape: [3, 224, 224], numClasses: 1000 });
-    const labels = Tensor.fromArray(Int32Array.of(1, 3), [2], { dtype: 'int32' });
-    for (const format of ['contiguous', 'channelsLast'] as const) {
-      scope(() => {
-        model.to({ memoryFormat: format });
-        const logits = model.call(normal_(Tensor.zeros([2, 3, 224, 224])));
-        expect(logits.shape).toEqual([2, 1000]);
-        const loss = F.crossEntropy(logits, labels);
-        expect(Number.isFinite(loss.item()), format).toBe(true);
-        loss.backward();
-        for (const [n, p] of model.namedParameters()) {
-          expect(p.grad?.shape, `${format} ${n}`).toEqual(p.shape);
-          expect(allFinite(p.grad!.toArray() as Float32Array), `${format} ${n}: finite`).toBe(true);
-        }
-        model.zeroGrad();
-      });
-    }
-    model.dispose();
-  }), 120_000);

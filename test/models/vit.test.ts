@@ -22,9 +22,8 @@ import { saveStateDict } from '../../src/io/state-dict';
 import { MODELS, createModel, vit } from '../../src/models';
 import { QKV_SPLIT_MAPPING, exportStateDict, loadExternalState } from '../../src/models/weights';
 import { exportWeights } from '../../src/cli/export';
-import { normal_ } from '../../src/nn/init';
 import { FIXTURES, loadFixture, type Fixture } from '../helpers/fixtures';
-import { allFinite, expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
+import { expectBf16, expectRel, fixtureState, maxAbs } from '../helpers/model-parity';
 
 const F32_REL = 1e-4;
 const small = () => vit({ imgSize: 32, patchSize: 8, embedDim: 48, depth: 2, numHeads: 3, numClasses: 10 });
@@ -172,26 +171,3 @@ describe('vit_small (timm VisionTransformer at reduced size)', () => {
       }
     }));
 });
-
-test('vit_small_patch16_224 at 224px, batch 2, NCHW and channels-last input: forward + backward give finite gradients of the right shapes', () =>
-  scope(() => {
-    const model = createModel('vit_small_patch16_224', { inputShape: [3, 224, 224], numClasses: 1000 });
-    model.train();
-    const labels = Tensor.fromArray(Int32Array.of(1, 3), [2], { dtype: 'int32' });
-    for (const format of ['contiguous', 'channelsLast'] as const) {
-      scope(() => {
-        model.to({ memoryFormat: format });
-        const logits = model.call(normal_(Tensor.zeros([2, 3, 224, 224])).to({ memoryFormat: format }));
-        expect(logits.shape).toEqual([2, 1000]);
-        const loss = F.crossEntropy(logits, labels);
-        expect(Number.isFinite(loss.item()), format).toBe(true);
-        loss.backward();
-        for (const [n, p] of model.namedParameters()) {
-          expect(p.grad?.shape, `${format} ${n}`).toEqual(p.shape);
-          expect(allFinite(p.grad!.toArray() as Float32Array), `${format} ${n}: finite`).toBe(true);
-        }
-        model.zeroGrad();
-      });
-    }
-    model.dispose();
-  }), 120_000);
