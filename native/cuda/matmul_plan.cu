@@ -23,6 +23,7 @@
 // is therefore part of the key, and a 32 MiB workspace limit (what cuBLASLt suggests for Hopper);
 // the workspace itself comes from scratch_alloc at each call.
 #include <cstring>
+#include <new>
 
 #include "cuda/matmul_plan.h"
 

@@ -54,8 +54,6 @@ struct MatmulPlanCache {
 Status matmul_plan(Context& ctx, const char* op, const GemmDesc& g, const void* a, const void* b, const void* c,
                    int64_t a_extra, int64_t b_extra, int64_t c_extra, const MatmulPlan** out);
 
-// Releases every plan and the cache (ctx.matmul_plans becomes null); the context's destruction
-// calls it. Safe on a context without a cache.
-void destroy_matmul_plans(Context& ctx);
+// destroy_matmul_plans (context.h) releases every plan and the cache.
 
 }  // namespace layerwise::cuda
