@@ -7,7 +7,8 @@
 //
 // matmul_strided's two-level batch runs as one strided-batched call when the levels collapse
 // (every operand's outer stride is inner times its inner stride, or outer == 1), otherwise as
-// `outer` calls of a strided-batched product over `inner`, all sharing one plan.
+// `outer` calls of a strided-batched product over `inner`, all sharing one plan. A strided batch
+// cuBLASLt has no algorithm for runs one product at a time (gemm below).
 // k == 0 (matmul_batched only; matmul_strided requires k >= 1) is an empty sum: c = beta * c.
 #include <climits>
 
@@ -55,6 +56,38 @@ Status run_plan(Context& ctx, const char* op, const MatmulPlan& p, void* c, cons
   return check_launch(ctx, op);
 }
 
+// g on its plan. Where cuBLASLt has no algorithm for the strided batch as a whole (a broadcast
+// stride of 0, say), the batch runs one product at a time on the single-matrix plan; only when that
+// has none either is the combination rejected. The extras are matmul_plan's further offsets.
+Status gemm(Context& ctx, const char* op, const GemmDesc& g, void* c, const void* a, const void* b, int64_t a_extra,
+            int64_t b_extra, int64_t c_extra, float alpha, float beta) {
+  const MatmulPlan* p = nullptr;
+  LW_STATUS_TRY(matmul_plan(ctx, op, g, a, b, c, a_extra, b_extra, c_extra, &p));
+  if (!p->unsupported) return run_plan(ctx, op, *p, c, a, b, alpha, beta);
+  if (g.batch > 1) {
+    GemmDesc one = g;
+    one.batch = 1;
+    one.stride_a = one.stride_b = one.stride_c = 0;
+    const int64_t es = dtype_size(g.dtype);
+    const int64_t sa = g.stride_a * es, sb = g.stride_b * es, sc = g.stride_c * es;
+    const MatmulPlan* q = nullptr;  // every matrix's offset is a multiple of its stride: part of the alignment
+    LW_STATUS_TRY(matmul_plan(ctx, op, one, a, b, c, a_extra | sa, b_extra | sb, c_extra | sc, &q));
+    if (!q->unsupported) {
+      for (int64_t i = 0; i < g.batch; i++)
+        LW_STATUS_TRY(run_plan(ctx, op, *q, static_cast<char*>(c) + i * sc, static_cast<const char*>(a) + i * sa,
+                               static_cast<const char*>(b) + i * sb, alpha, beta));
+      return Status::Ok();
+    }
+  }
+  return Status::Error(StatusCode::kNotImplemented, op,
+                       std::string("cuBLASLt has no algorithm for ") + dtype_name(g.dtype) + " (" +
+                           describe({{"batch", g.batch}, {"m", g.m}, {"n", g.n}, {"k", g.k}, {"lda", g.lda},
+                                     {"ldb", g.ldb}, {"ldc", g.ldc}, {"stride_a", g.stride_a},
+                                     {"stride_b", g.stride_b}, {"stride_c", g.stride_c}, {"trans_a", g.trans_a},
+                                     {"trans_b", g.trans_b}}) +
+                           ")");
+}
+
 Status check_dtype(const char* op, DType dtype) {
   return dispatch_float(dtype, op, [](auto) { return Status::Ok(); });
 }
@@ -79,9 +112,7 @@ Status matmul_batched(Context& ctx, void* c, const void* a, const void* b, DType
   if (k == 0) return scale_blocks(ctx, op, dtype, c, batch, m, n, n, stride_c, beta);
   GemmDesc g{dtype, batch, m, n, k, trans_a, trans_b, trans_a ? m : k, trans_b ? k : n, n, stride_a, stride_b, stride_c};
   if (batch == 1) g.stride_a = g.stride_b = g.stride_c = 0;  // unused: one key for every single product
-  const MatmulPlan* p = nullptr;
-  LW_STATUS_TRY(matmul_plan(ctx, op, g, a, b, c, 0, 0, 0, &p));
-  return run_plan(ctx, op, *p, c, a, b, alpha, beta);
+  return gemm(ctx, op, g, c, a, b, 0, 0, 0, alpha, beta);
 }
 
 Status matmul_strided(Context& ctx, void* c, const void* a, const void* b, DType dtype, int64_t outer, int64_t inner,
@@ -112,14 +143,11 @@ Status matmul_strided(Context& ctx, void* c, const void* a, const void* b, DType
   GemmDesc g{dtype, batch, m, n, k, trans_a, trans_b, lda, ldb, ldc, a_inner, b_inner, c_inner};
   if (batch == 1) g.stride_a = g.stride_b = g.stride_c = 0;
   const int64_t es = dtype_size(dtype);
-  const MatmulPlan* p = nullptr;
-  // The outer offsets are part of the alignment the one plan must serve.
-  LW_STATUS_TRY(matmul_plan(ctx, op, g, a, b, c, calls > 1 ? a_outer * es : 0, calls > 1 ? b_outer * es : 0,
-                            calls > 1 ? c_outer * es : 0, &p));
+  // The outer offsets are part of the alignment the one plan must serve (one key for all calls).
+  const int64_t ea = calls > 1 ? a_outer * es : 0, eb = calls > 1 ? b_outer * es : 0, ec = calls > 1 ? c_outer * es : 0;
   for (int64_t o = 0; o < calls; o++) {
-    LW_STATUS_TRY(run_plan(ctx, op, *p, static_cast<char*>(c) + o * c_outer * es,
-                           static_cast<const char*>(a) + o * a_outer * es,
-                           static_cast<const char*>(b) + o * b_outer * es, alpha, beta));
+    LW_STATUS_TRY(gemm(ctx, op, g, static_cast<char*>(c) + o * c_outer * es, static_cast<const char*>(a) + o * a_outer * es,
+                       static_cast<const char*>(b) + o * b_outer * es, ea, eb, ec, alpha, beta));
   }
   return Status::Ok();
 }

@@ -78,7 +78,7 @@ struct PreferenceGuard {
 };
 
 // Descriptors and algorithm for g (see the derivation at the top); p is released by the caller on
-// failure.
+// failure, and comes back released with `unsupported` set when cuBLASLt has no algorithm.
 Status build(Context& ctx, const char* op, const GemmDesc& g, const int64_t align[3], MatmulPlan& p) {
   const bool tf32 = g.dtype == DType::kF32 && ctx.allow_tf32;
   const cublasComputeType_t compute = tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -119,13 +119,11 @@ Status build(Context& ctx, const char* op, const GemmDesc& g, const int64_t alig
   int found = 0;
   const cublasStatus_t st = cublasLtMatmulAlgoGetHeuristic(ctx.cublaslt, p.desc, p.a, p.b, p.c, p.c, guard.pref, 1,
                                                            &result, &found);
-  if (st == CUBLAS_STATUS_NOT_SUPPORTED || (st == CUBLAS_STATUS_SUCCESS && found == 0))
-    return Status::Error(StatusCode::kNotImplemented, op,
-                         std::string("cuBLASLt has no algorithm for ") + dtype_name(g.dtype) + " (" +
-                             describe({{"batch", g.batch}, {"m", g.m}, {"n", g.n}, {"k", g.k}, {"lda", g.lda},
-                                       {"ldb", g.ldb}, {"ldc", g.ldc}, {"trans_a", g.trans_a},
-                                       {"trans_b", g.trans_b}}) +
-                             ")");
+  if (st == CUBLAS_STATUS_NOT_SUPPORTED || (st == CUBLAS_STATUS_SUCCESS && found == 0)) {
+    release(p);
+    p.unsupported = true;
+    return Status::Ok();
+  }
   LW_CUBLAS_TRY(op, st);
   if (result.state != CUBLAS_STATUS_SUCCESS) LW_CUBLAS_TRY(op, result.state);
   p.algo = result.algo;

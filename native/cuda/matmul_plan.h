@@ -27,6 +27,7 @@ struct MatmulPlan {
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;  // cuBLASLt's A, B, C (= D)
   cublasLtMatmulAlgo_t algo{};
   size_t workspace = 0;
+  bool unsupported = false;  // the heuristic found no algorithm (remembered: it is not asked again)
 };
 
 // dtype, m, n, k, trans_a, trans_b, batch, lda, ldb, ldc, stride_a, stride_b, stride_c, the
@@ -50,7 +51,8 @@ struct MatmulPlanCache {
 
 // The plan for g with operands at a, b, c (their alignment is part of the key; `a_extra` etc. are
 // further byte offsets the same plan must serve, e.g. matmul_strided's outer strides), creating the
-// cache on first use and running the heuristic once per key.
+// cache on first use and running the heuristic once per key. When cuBLASLt has no algorithm for
+// the key, the plan comes back with `unsupported` set (and no descriptors) and the status is kOk.
 Status matmul_plan(Context& ctx, const char* op, const GemmDesc& g, const void* a, const void* b, const void* c,
                    int64_t a_extra, int64_t b_extra, int64_t c_extra, const MatmulPlan** out);
 
