@@ -79,54 +79,82 @@ Status swap_last2(Context& ctx, const char* op, DType dtype, void* dst, const vo
   });
 }
 
-// Frees the scratch blocks of one call on every return path (stream ordered).
-struct Scratch {
+// Frees a scratch block on every return path (stream ordered).
+struct ScratchBlock {
   Context& ctx;
-  void* ptr[2] = {nullptr, nullptr};
-  explicit Scratch(Context& c) : ctx(c) {}
-  ~Scratch() {
-    for (void* p : ptr)
-      if (p != nullptr) scratch_free(ctx, p);
+  void* ptr = nullptr;
+  explicit ScratchBlock(Context& c) : ctx(c) {}
+  ~ScratchBlock() {
+    if (ptr != nullptr) scratch_free(ctx, ptr);
   }
 };
 
-// One pass after the checks and the empty cases: out = pass(in0, in1), see the top of the file.
-Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
-                void* out, const void* in0, const void* in1) {
-  const ConvPlan* p = nullptr;
-  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, &p));
-  Scratch scratch(ctx);
-  const int64_t es = dtype_size(dtype), w_numel = s.out_channels * s.patch();
-  const int64_t taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();
-  void* w_nhwc = nullptr;  // the OHWI copy of the weight (or of its gradient) with channels_last
-  if (channels_last) {
-    LW_STATUS_TRY(scratch_alloc(ctx, op, &scratch.ptr[0], w_numel * es));
-    w_nhwc = scratch.ptr[0];
-    if (pass != ConvPass::kBackwardWeight) LW_STATUS_TRY(swap_last2(ctx, op, dtype, w_nhwc, in1, s.out_channels, cig, taps));
-  }
-  if (p->workspace > 0) LW_STATUS_TRY(scratch_alloc(ctx, op, &scratch.ptr[1], static_cast<int64_t>(p->workspace)));
-  void* ws = scratch.ptr[1];
-  LW_CUDNN_TRY(op, cudnnSetStream(ctx.cudnn, ctx.stream));
+// Enqueues the pass with algorithm a on ctx.stream; w is the weight (or, for the weight gradient,
+// its output) in the plan's filter format.
+cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const ConvAlgo& a, void* ws, void* out,
+                       const void* in0, const void* in1, void* w) {
   const float one = 1.0f, zero = 0.0f;
   switch (pass) {
-    case ConvPass::kForward:  // y = conv(x, w)
-      LW_CUDNN_TRY(op, cudnnConvolutionForward(ctx.cudnn, &one, p->x, in0, p->w, channels_last ? w_nhwc : in1, p->conv,
-                                               static_cast<cudnnConvolutionFwdAlgo_t>(p->algo), ws, p->workspace,
-                                               &zero, p->y, out));
-      break;
-    case ConvPass::kBackwardInput:  // dx from dy, w
-      LW_CUDNN_TRY(op, cudnnConvolutionBackwardData(ctx.cudnn, &one, p->w, channels_last ? w_nhwc : in1, p->y, in0,
-                                                    p->conv, static_cast<cudnnConvolutionBwdDataAlgo_t>(p->algo), ws,
-                                                    p->workspace, &zero, p->x, out));
-      break;
-    case ConvPass::kBackwardWeight:  // dw from dy (in0), x (in1), overwritten
-      LW_CUDNN_TRY(op, cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p->x, in1, p->y, in0, p->conv,
-                                                      static_cast<cudnnConvolutionBwdFilterAlgo_t>(p->algo), ws,
-                                                      p->workspace, &zero, p->w, channels_last ? w_nhwc : out));
-      if (channels_last) LW_STATUS_TRY(swap_last2(ctx, op, dtype, out, w_nhwc, s.out_channels, taps, cig));
-      break;
+    case ConvPass::kForward:  // y = conv(x = in0, w)
+      return cudnnConvolutionForward(ctx.cudnn, &one, p.x, in0, p.w, w, p.conv,
+                                     static_cast<cudnnConvolutionFwdAlgo_t>(a.algo), ws, a.workspace, &zero, p.y, out);
+    case ConvPass::kBackwardInput:  // dx from dy = in0 and w
+      return cudnnConvolutionBackwardData(ctx.cudnn, &one, p.w, w, p.y, in0, p.conv,
+                                          static_cast<cudnnConvolutionBwdDataAlgo_t>(a.algo), ws, a.workspace, &zero,
+                                          p.x, out);
+    case ConvPass::kBackwardWeight:  // dw (= w here) from dy = in0 and x = in1, overwritten
+      return cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x, in1, p.y, in0, p.conv,
+                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(a.algo), ws, a.workspace,
+                                            &zero, p.w, w);
   }
-  return check_launch(ctx, op);
+  return CUDNN_STATUS_BAD_PARAM;
+}
+
+// One pass after the checks and the empty cases: out = pass(in0, in1), see the top of the file.
+// The plan's algorithms are tried in order: one whose workspace cannot be allocated is skipped for
+// this call, one cuDNN refuses (CUDNN_STATUS_NOT_SUPPORTED) is dropped from the plan.
+Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
+                void* out, const void* in0, const void* in1) {
+  ConvPlan* p = nullptr;
+  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, &p));
+  const int64_t w_numel = s.out_channels * s.patch(), taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();
+  // The weight in the filter format: OIHW as given, or an OHWI scratch copy with channels_last
+  // (for the weight gradient: OHWI scratch output, transposed into dw afterwards).
+  ScratchBlock w_nhwc(ctx);
+  void* w = pass == ConvPass::kBackwardWeight ? out : const_cast<void*>(in1);
+  if (channels_last) {
+    LW_STATUS_TRY(scratch_alloc(ctx, op, &w_nhwc.ptr, w_numel * dtype_size(dtype)));
+    if (pass != ConvPass::kBackwardWeight) LW_STATUS_TRY(swap_last2(ctx, op, dtype, w_nhwc.ptr, in1, s.out_channels, cig, taps));
+    w = w_nhwc.ptr;
+  }
+  LW_CUDNN_TRY(op, cudnnSetStream(ctx.cudnn, ctx.stream));
+  for (size_t i = 0; i < p->algos.size();) {
+    const ConvAlgo a = p->algos[i];
+    const bool last = i + 1 == p->algos.size();
+    ScratchBlock ws(ctx);
+    if (a.workspace > 0) {
+      Status st = scratch_alloc(ctx, op, &ws.ptr, static_cast<int64_t>(a.workspace));
+      if (st.code == StatusCode::kOutOfMemory && !last) {
+        i++;
+        continue;
+      }
+      LW_STATUS_TRY(st);
+    }
+    if (a.math != p->math) {
+      LW_CUDNN_TRY(op, cudnnSetConvolutionMathType(p->conv, a.math));
+      p->math = a.math;
+    }
+    const cudnnStatus_t cs = convolve(ctx, pass, *p, a, ws.ptr, out, in0, in1, w);
+    if (cs == CUDNN_STATUS_NOT_SUPPORTED && !last) {
+      p->algos.erase(p->algos.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    LW_STATUS_TRY(cudnn_status(op, cs, "the convolution"));
+    if (channels_last && pass == ConvPass::kBackwardWeight)
+      LW_STATUS_TRY(swap_last2(ctx, op, dtype, out, w, s.out_channels, taps, cig));
+    return check_launch(ctx, op);
+  }
+  return Status::Error(StatusCode::kBackendError, op, "no cuDNN algorithm could run (" + s.describe() + ")");
 }
 
 Status zero(Context& ctx, const char* op, void* p, DType dtype, int64_t n) {  // +0.0 is all zero bits

@@ -8,9 +8,10 @@
 // Algorithm choice: the _v7 heuristics (what PyTorch does with torch.backends.cudnn.benchmark
 // off), not cudnnFind*AlgorithmEx. The heuristics run on the host without touching the device:
 // no synchronization of the stream (the backend never waits outside copies to the host), no
-// benchmark buffers, and the same choice on every run. The first candidate, in cuDNN's ranking,
-// that reports success, respects the math rule below, and whose workspace (asked again of
-// cudnnGetConvolution*WorkspaceSize for the final math type) fits kMaxWorkspace is kept.
+// benchmark buffers, and the same choice on every run. Every candidate, in cuDNN's ranking, that
+// reports success, respects the math rule below, and whose workspace (asked again of
+// cudnnGetConvolution*WorkspaceSize for the final math type) fits kMaxWorkspace is kept in that
+// order: conv2d.cu runs the first and falls back to the next (see conv2d_plan.h).
 //
 // Math types (compute type always float): bfloat16 / float16 -> CUDNN_TENSOR_OP_MATH; float32
 // with ctx.allow_tf32 -> CUDNN_DEFAULT_MATH, which permits TF32 tensor cores on A100 and later
@@ -75,7 +76,8 @@ cudnnStatus_t workspace_size(Context& ctx, ConvPass pass, const ConvPlan& p, int
   return CUDNN_STATUS_BAD_PARAM;
 }
 
-// The first acceptable candidate of a _v7 ranking (see the top of the file).
+// The acceptable candidates of a _v7 ranking, in order (see the top of the file); the descriptor
+// is left with the first one's math type.
 template <typename Perf>
 Status pick(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, ConvPlan& p, cudnnMathType_t math,
             const std::vector<Perf>& perf, int returned) {
@@ -88,13 +90,15 @@ Status pick(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, Con
     size_t bytes = 0;
     if (workspace_size(ctx, pass, p, static_cast<int>(c.algo), &bytes) != CUDNN_STATUS_SUCCESS) continue;
     if (bytes > kMaxWorkspace) continue;
-    p.algo = static_cast<int>(c.algo);
-    p.workspace = bytes;
-    return Status::Ok();
+    p.algos.push_back(ConvAlgo{static_cast<int>(c.algo), use, bytes});
   }
-  return Status::Error(StatusCode::kNotImplemented, op,
-                       "cuDNN offers no algorithm for this convolution within " +
-                           std::to_string(kMaxWorkspace >> 20) + " MiB of workspace (" + s.describe() + ")");
+  if (p.algos.empty())
+    return Status::Error(StatusCode::kNotImplemented, op,
+                         "cuDNN offers no algorithm for this convolution within " +
+                             std::to_string(kMaxWorkspace >> 20) + " MiB of workspace (" + s.describe() + ")");
+  p.math = p.algos[0].math;
+  LW_CUDNN_TRY(op, cudnnSetConvolutionMathType(p.conv, p.math));
+  return Status::Ok();
 }
 
 Status choose_algo(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, ConvPlan& p,
@@ -156,7 +160,7 @@ Status build(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DT
 }  // namespace
 
 Status conv_plan(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
-                 const ConvPlan** out) {
+                 ConvPlan** out) {
   if (ctx.conv_plans == nullptr) {
     ctx.conv_plans = new (std::nothrow) ConvPlanCache();
     if (ctx.conv_plans == nullptr) return Status::Error(StatusCode::kOutOfMemory, op, "no host memory for the plan cache");

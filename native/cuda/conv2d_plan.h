@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cuda/context.h"
 
@@ -29,15 +30,24 @@ struct ConvShape {
 // forward (y; x, w), backward input (dx; dy, w), backward weight (dw; dy, x).
 enum class ConvPass { kForward = 0, kBackwardInput = 1, kBackwardWeight = 2 };
 
-// The descriptors of one convolution and the chosen algorithm (a cudnnConvolutionFwdAlgo_t,
-// BwdDataAlgo_t or BwdFilterAlgo_t by pass) with its workspace bytes. The convolution
-// descriptor carries the math type the algorithm was chosen with.
+// One acceptable algorithm (a cudnnConvolutionFwdAlgo_t, BwdDataAlgo_t or BwdFilterAlgo_t by
+// pass), the math type it runs with and its workspace bytes.
+struct ConvAlgo {
+  int algo = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
+  size_t workspace = 0;
+};
+
+// The descriptors of one convolution and the acceptable algorithms in cuDNN's ranking (never
+// empty); conv2d.cu runs the first and falls back to the next when its workspace cannot be
+// allocated or cuDNN refuses it at run time (then it is dropped). `math` is the math type the
+// convolution descriptor currently carries.
 struct ConvPlan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr;  // input side, output side
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
-  int algo = 0;
-  size_t workspace = 0;
+  std::vector<ConvAlgo> algos;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
 };
 
 // pass, dtype, channels_last, TF32 switch, then the 16 ConvShape fields.
@@ -62,7 +72,7 @@ struct ConvPlanCache {
 // use and choosing the algorithm once per key. With channels_last every tensor, the filter
 // included, is described as NHWC (conv2d.cu converts the OIHW weight).
 Status conv_plan(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
-                 const ConvPlan** out);
+                 ConvPlan** out);
 
 // destroy_conv_plans (context.h) releases every plan and the cache.
 
