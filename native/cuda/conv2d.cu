@@ -10,7 +10,8 @@
 // backend and the TS layer (which never permutes parameters) keep it. cuDNN's NHWC kernels want
 // an NHWC (OHWI) filter, so the weight is transposed into a scratch OHWI copy for the forward and
 // input-gradient passes, and the weight gradient is computed into OHWI scratch and transposed back
-// to OIHW (the weight is small next to the activations). NCHW runs on the tensors as they are.
+// to OIHW (the weight is small next to the activations); 1x1 and depthwise weights need no copy
+// (the two layouts coincide). NCHW runs on the tensors as they are.
 // Workspace and scratch come from the caching allocator and are freed after the call, stream
 // ordered.
 #include <climits>
@@ -119,10 +120,12 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
   LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, &p));
   const int64_t w_numel = s.out_channels * s.patch(), taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();
   // The weight in the filter format: OIHW as given, or an OHWI scratch copy with channels_last
-  // (for the weight gradient: OHWI scratch output, transposed into dw afterwards).
+  // (for the weight gradient: OHWI scratch output, transposed into dw afterwards). With one tap
+  // (1x1 kernels) or one input channel per group (depthwise) OHWI and OIHW are the same bytes.
   ScratchBlock w_nhwc(ctx);
   void* w = pass == ConvPass::kBackwardWeight ? out : const_cast<void*>(in1);
-  if (channels_last) {
+  const bool permute = channels_last && taps > 1 && cig > 1;
+  if (permute) {
     LW_STATUS_TRY(scratch_alloc(ctx, op, &w_nhwc.ptr, w_numel * dtype_size(dtype)));
     if (pass != ConvPass::kBackwardWeight) LW_STATUS_TRY(swap_last2(ctx, op, dtype, w_nhwc.ptr, in1, s.out_channels, cig, taps));
     w = w_nhwc.ptr;
@@ -150,7 +153,7 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
       continue;
     }
     LW_STATUS_TRY(cudnn_status(op, cs, "the convolution"));
-    if (channels_last && pass == ConvPass::kBackwardWeight)
+    if (permute && pass == ConvPass::kBackwardWeight)
       LW_STATUS_TRY(swap_last2(ctx, op, dtype, out, w, s.out_channels, taps, cig));
     return check_launch(ctx, op);
   }
