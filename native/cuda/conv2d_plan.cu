@@ -19,7 +19,9 @@
 // contract's TF32 tolerance); float32 without TF32 -> CUDNN_FMA_MATH, which stays on the
 // descriptor whatever the candidate reports, and candidates that report a tensor-op math type
 // are skipped. Otherwise the descriptor takes the math type the chosen candidate reports (as
-// cuDNN requires the algorithm and math type to match).
+// cuDNN requires the algorithm and math type to match); candidates reporting
+// CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION are never taken (float16 rounding of float32 or bfloat16
+// data is outside the contract).
 #include <new>
 #include <vector>
 
@@ -85,6 +87,7 @@ Status pick(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, Con
     const Perf& c = perf[i];
     if (c.status != CUDNN_STATUS_SUCCESS) continue;
     if (math == CUDNN_FMA_MATH && tensor_op(c.mathType)) continue;
+    if (c.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;  // may round to float16
     const cudnnMathType_t use = math == CUDNN_FMA_MATH ? math : c.mathType;
     LW_CUDNN_TRY(op, cudnnSetConvolutionMathType(p.conv, use));
     size_t bytes = 0;
