@@ -9,6 +9,8 @@
 //   NHWC BatchNorm (channels_last) sums fixed blocks of kRowBlock rows (n*hw positions) in
 //   parallel, each block vectorized across the channels of a row, then adds the block sums in
 //   order; the pointwise passes run over rows, vectorized across channels.
+// The per-channel coefficients and the per-element formulas of BatchNorm live in
+// native/shared/norm_math.h, which the CUDA backend (native/cuda/norm_batchnorm.cu) shares.
 // LayerNorm runs one row per thread; its dgamma/dbeta sum fixed row groups and then add the
 // groups in order. No result depends on the thread count.
 #include <cmath>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/norm_math.h"
 
 namespace layerwise::cpu {
 
@@ -145,7 +148,7 @@ void affine(T* y, const T* x, const float* a, const float* b, int64_t n, int64_t
       const T* in = x + r * c;
       T* out = y + r * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) out[j] = from_f32<T>(std::fma(to_f32(in[j]), a[j], b[j]));
+      for (int64_t j = 0; j < c; j++) out[j] = from_f32<T>(shared::bn_affine(to_f32(in[j]), a[j], b[j]));
     }
     return;
   }
@@ -156,7 +159,7 @@ void affine(T* y, const T* x, const float* a, const float* b, int64_t n, int64_t
       T* out = y + (i * c + ch) * hw;
       const float av = a[ch], bv = b[ch];
 #pragma omp simd
-      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(std::fma(to_f32(in[j]), av, bv));
+      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(shared::bn_affine(to_f32(in[j]), av, bv));
     }
 }
 
@@ -173,7 +176,7 @@ void bn_dx(T* dx, const T* dy, const T* x, const float* mean_dy, const float* me
       T* out = dx + r * c;
 #pragma omp simd
       for (int64_t j = 0; j < c; j++)
-        out[j] = from_f32<T>((to_f32(g[j]) - mean_dy[j] - (to_f32(in[j]) - mean[j]) * k[j]) * w[j]);
+        out[j] = from_f32<T>(shared::bn_dx(to_f32(g[j]), to_f32(in[j]), mean_dy[j], mean[j], k[j], w[j]));
     }
     return;
   }
@@ -185,7 +188,7 @@ void bn_dx(T* dx, const T* dy, const T* x, const float* mean_dy, const float* me
       T* out = dx + (i * c + ch) * hw;
       const float md = mean_dy[ch], m = mean[ch], kk = k[ch], ww = w[ch];
 #pragma omp simd
-      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>((to_f32(g[j]) - md - (to_f32(in[j]) - m) * kk) * ww);
+      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(shared::bn_dx(to_f32(g[j]), to_f32(in[j]), md, m, kk, ww));
     }
 }
 
@@ -250,19 +253,9 @@ Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float*
     }
     float* a = s.fv(0, c);
     float* b = s.fv(1, c);
-    const double mom = momentum;
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double var = sq[ch] / count;  // biased: used to normalize
-      const double unbiased = sq[ch] / (count - 1.0);
-      const double invstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
-      save_mean[ch] = static_cast<float>(mean[ch]);
-      save_invstd[ch] = static_cast<float>(invstd);
-      running_mean[ch] = static_cast<float>((1.0 - mom) * running_mean[ch] + mom * mean[ch]);
-      running_var[ch] = static_cast<float>((1.0 - mom) * running_var[ch] + mom * unbiased);
-      const double av = static_cast<double>(gamma[ch]) * invstd;
-      a[ch] = static_cast<float>(av);
-      b[ch] = static_cast<float>(beta[ch] - mean[ch] * av);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_train_channel(mean[ch], sq[ch], count, momentum, eps, gamma[ch], beta[ch], &save_mean[ch],
+                               &save_invstd[ch], &running_mean[ch], &running_var[ch], &a[ch], &b[ch]);
     affine(LW_TYPED(y), xt, a, b, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -279,11 +272,8 @@ Status batchnorm2d_forward_eval(Context& ctx, void* y, const void* x, const floa
     if (!s.init(c)) return no_memory(op, n, c, hw);
     float* a = s.fv(0, c);
     float* b = s.fv(1, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double av = gamma[ch] / std::sqrt(static_cast<double>(running_var[ch]) + eps);
-      a[ch] = static_cast<float>(av);
-      b[ch] = static_cast<float>(beta[ch] - running_mean[ch] * av);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_eval_channel(gamma[ch], beta[ch], running_mean[ch], running_var[ch], eps, &a[ch], &b[ch]);
     affine(LW_TYPED(y), LW_CTYPED(x), a, b, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -311,14 +301,9 @@ Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* 
     float* mean_dy = s.fv(0, c);
     float* k = s.fv(1, c);
     float* w = s.fv(2, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double invstd = save_invstd[ch];
-      dbeta[ch] = static_cast<float>(sum_dy[ch]);
-      dgamma[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd);
-      mean_dy[ch] = static_cast<float>(sum_dy[ch] / count);
-      k[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd * invstd / count);
-      w[ch] = static_cast<float>(gamma[ch] * invstd);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_backward_train_channel(sum_dy[ch], sum_dy_xmu[ch], count, save_invstd[ch], gamma[ch], &dgamma[ch],
+                                        &dbeta[ch], &mean_dy[ch], &k[ch], &w[ch]);
     bn_dx(LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), mean_dy, save_mean, k, w, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -341,12 +326,9 @@ Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* d
     LW_RETURN_IF_ERROR(grad_sums(op, sum_dy, sum_dy_xmu, LW_CTYPED(dy), LW_CTYPED(x), center, n, c, hw, channels_last));
     float* zero = s.fv(0, c);  // mean_dy and k: zero
     float* w = s.fv(1, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[ch]) + eps);
-      dbeta[ch] = static_cast<float>(sum_dy[ch]);
-      dgamma[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd);
-      w[ch] = static_cast<float>(gamma[ch] * invstd);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_backward_eval_channel(sum_dy[ch], sum_dy_xmu[ch], gamma[ch], running_var[ch], eps, &dgamma[ch],
+                                       &dbeta[ch], &w[ch]);
     bn_dx(LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), zero, zero, zero, w, n, c, hw, channels_last);
     return Status::Ok();
   });
