@@ -29,9 +29,11 @@ export interface ResolvedDevice {
   note: string;
 }
 
+/** The device the backend runs on (LAYERWISE_CUDA_DEVICE, default 0, as native/cuda/api.h says). */
 function describeCuda(): string {
-  const d = probeCuda().devices[0];
-  return d ? `${d.name} (compute ${d.computeCapability}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB)` : 'device 0';
+  const index = Number(process.env.LAYERWISE_CUDA_DEVICE ?? 0);
+  const d = probeCuda().devices.find((x) => x.index === index);
+  return d ? `device ${index}, ${d.name} (compute ${d.computeCapability}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB)` : `device ${index}`;
 }
 
 /**
