@@ -108,7 +108,9 @@ describe('CUDA backend loading (stand-in libraries)', () => {
     expect(r.cuda.library.path).toBe(path.join(path.dirname(r.addon), 'layerwise_cuda.so'));
     expect(r.cuda.available).toBe(false);
     if (!r.cuda.library.exists) expect(r.cuda.reason).toContain(`${r.cuda.library.path} (beside layerwise.node) does not exist`);
-    expect(r.cuda.reason).toMatch(/libcublas\.so\.13, libcudnn\.so\.9 not found \(looked in: .*\[LAYERWISE_CUDA_LIBS\]/);
+    // Machines with CUDA libraries in the system paths or third_party/ find the rest there.
+    const missing: string[] = r.cuda.libraries.missing;
+    if (missing.length > 0) expect(r.cuda.reason).toContain(`${missing.join(', ')} not found (looked in: ${d} [LAYERWISE_CUDA_LIBS], `);
     expect(r.cuda.libraries.found['libcublasLt.so.13']).toBe(path.join(d, 'libcublasLt.so.13'));
     expect(r.cuda.libraries.searched.map((s: { source: string }) => s.source)).toEqual(expect.arrayContaining(['LAYERWISE_CUDA_LIBS', 'system', 'third_party']));
   });
