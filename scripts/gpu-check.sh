@@ -26,7 +26,7 @@ case "$mode" in
     [ -f build/Release/layerwise_cuda.so ] || { echo "gpu-check: build/Release/layerwise_cuda.so was not built (nvcc and the CUDA wheels: scripts/setup-cuda.sh)" >&2; exit 1; }
     bash scripts/bundle.sh
     # The GPU suite runs under vitest: add the dev packages it needs (not the compilers' packages).
-    rsync -a --exclude typescript --exclude '@types' --exclude cmake-js node_modules/ .bundle/layerwise/node_modules/
+    tar -C node_modules --exclude=./typescript --exclude=./@types --exclude=./cmake-js -chf - . | tar -C .bundle/layerwise/node_modules -xf -
     mkdir -p .gpu-check
     tar -C .bundle -cf - layerwise | xz -6 -T0 > .gpu-check/bundle.tar.xz
     bytes=$(stat -c %s .gpu-check/bundle.tar.xz)
