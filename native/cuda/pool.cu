@@ -17,6 +17,8 @@
 //   commutes); one chosen by three or more may differ in the last bit between runs (the order of
 //   the atomics). Indices outside [0, in_h * in_w) (the CPU reports them; checking them here would
 //   need a host wait) are skipped.
+// The functors are __host__ __device__ (LW_HD), so their index math can also be run on the host
+// against the CPU backend where no GPU is at hand.
 #include <limits>
 #include <type_traits>
 
@@ -72,7 +74,7 @@ struct MaxForward {
   int32_t* indices;
   const T* x;
   Geometry g;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last);
     const int64_t oh = k.pos / g.out_w, ow = k.pos % g.out_w;
     int64_t h0, h1, w0, w1;
@@ -103,11 +105,16 @@ struct MaxScatter {
   const int32_t* indices;
   int64_t channels, plane_in, plane_out;
   bool channels_last;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const int64_t at = indices[i];
     if (at < 0 || at >= plane_in) return;
     const Coord k = coord_of(i, channels, plane_out, channels_last);
-    atomicAdd(acc + offset_of(k, at, channels, plane_in, channels_last), to_f32(dy[i]));
+    float* target = acc + offset_of(k, at, channels, plane_in, channels_last);
+#if defined(__CUDA_ARCH__)
+    atomicAdd(target, to_f32(dy[i]));
+#else
+    *target += to_f32(dy[i]);  // a host run of the functor (one thread)
+#endif
   }
 };
 
@@ -115,7 +122,7 @@ template <typename T>
 struct RoundFloat {
   T* dst;
   const float* src;
-  __device__ void operator()(int64_t i) const { dst[i] = from_f32<T>(src[i]); }
+  LW_HD void operator()(int64_t i) const { dst[i] = from_f32<T>(src[i]); }
 };
 
 template <typename T>
@@ -124,7 +131,7 @@ struct AvgForward {
   const T* x;
   Geometry g;
   bool count_include_pad;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last);
     const int64_t plane = g.in_h * g.in_w;
     AvgWindow win;
@@ -147,7 +154,7 @@ struct AvgGather {
   const T* dy;
   Geometry g;
   bool count_include_pad;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const Coord k = coord_of(i, g.channels, g.in_h * g.in_w, g.channels_last);
     const int64_t ih = k.pos / g.in_w, iw = k.pos % g.in_w;
     const int64_t plane_out = g.out_h * g.out_w;
@@ -191,7 +198,7 @@ struct GlobalMeanNhwc {
   const T* x;
   int64_t channels, hw;
   double inv;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const T* xb = x + (i / channels) * hw * channels + i % channels;
     double s = 0.0;
     for (int64_t j = 0; j < hw; j++) s += static_cast<double>(to_f32(xb[j * channels]));
@@ -206,7 +213,7 @@ struct GlobalMeanBackward {
   int64_t channels, hw;
   float inv;
   bool channels_last;
-  __device__ void operator()(int64_t i) const {
+  LW_HD void operator()(int64_t i) const {
     const int64_t src = channels_last ? (i / (hw * channels)) * channels + i % channels : i / hw;
     dx[i] = from_f32<T>(to_f32(dy[src]) * inv);
   }

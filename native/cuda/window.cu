@@ -13,6 +13,8 @@
 //   Mask add: one thread per element, y = x + mask in float, rounded once (y may alias x).
 //   Index checks: the CPU reports an index outside [0, num_rel); here that would need a host
 //   wait, so such an index reads as 0 in the forward and is skipped in the backward.
+// The functors are __host__ __device__ (LW_HD), so their index math can also be run on the host
+// against the CPU backend where no GPU is at hand.
 #include <string>
 
 #include "cuda/context.h"
@@ -43,7 +45,7 @@ struct MoveWindows {
   shared::WindowGrid g;
   int64_t c;
   bool to_windows;
-  __device__ void operator()(int64_t e) const {
+  LW_HD void operator()(int64_t e) const {
     const int64_t ch = e % c, token = e / c;
     const int64_t q = token % g.ws, r = (token / g.ws) % g.ws, win = token / (g.ws * g.ws);
     const int64_t m = shared::window_map_index(g, win, r, q) * c + ch;
@@ -84,7 +86,7 @@ struct BiasGather {
   const float* table;
   const int32_t* index;
   int64_t heads, nn, num_rel;
-  __device__ void operator()(int64_t e) const {
+  LW_HD void operator()(int64_t e) const {
     const int64_t hd = e / nn, k = e % nn;
     const int64_t row = index[k];
     y[e] = from_f32<T>(row >= 0 && row < num_rel ? table[row * heads + hd] : 0.0f);
@@ -122,7 +124,7 @@ struct MaskAdd {
   const T* x;
   const float* mask;
   int64_t heads, num_windows, nn;
-  __device__ void operator()(int64_t e) const {
+  LW_HD void operator()(int64_t e) const {
     const int64_t plane = e / nn, k = e % nn;
     const float m = mask[shared::mask_window(plane, heads, num_windows) * nn + k];
     y[e] = from_f32<T>(to_f32(x[e]) + m);
