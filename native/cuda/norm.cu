@@ -13,6 +13,9 @@
 //   dgamma / dbeta (overwritten, as the CPU): per-group partial sums in double into a scratch
 //   buffer, then one warp per parameter adds its groups in a fixed order, so every run gives the
 //   same bits (no atomics). The partials run before dx is written, so dx may alias dy.
+// The per-thread and per-lane work are __host__ __device__ functors (the warp kernels split at
+// their shuffles), so a host run, emulating a warp's 32 lanes and xor butterfly, can check them
+// against the CPU backend where no GPU is at hand.
 #include "cuda/context.h"
 #include "shared/layernorm_math.h"
 
@@ -36,39 +39,189 @@ __device__ __forceinline__ int64_t warp_count() { return gridDim.x * static_cast
 
 int blocks_for_warps(const Context& ctx, int64_t warps) { return grid_for(ctx, warps * kWarp); }
 
+template <typename Op>
+__global__ void warp_pair_kernel(Op op, int64_t items);
+
+// warp_pair_kernel over items (one warp each).
+template <typename Op>
+Status launch_warps(Context& ctx, const char* op_name, int64_t items, Op op) {
+  if (items <= 0) return Status::Ok();
+  warp_pair_kernel<Op><<<blocks_for_warps(ctx, items), kThreads, 0, ctx.stream>>>(op, items);
+  return check_launch(ctx, op_name);
+}
+
+// ---- warp kernels, split at their warp reductions: the per-lane parts are LW_HD functors, so a
+// host run can emulate the warp (32 lanes, the same xor butterfly) where no GPU is at hand ----
+
+// One row r of layernorm_forward: lane's part of sum(x), of sum((x - mean)^2), then y (all lanes)
+// and the statistics (lane 0).
 template <typename T>
-__global__ void layernorm_forward_kernel(T* y, float* save_mean, float* save_rstd, const T* x, const float* gamma,
-                                         const float* beta, int64_t rows, int64_t cols, float eps) {
-  const int lane = threadIdx.x % kWarp;
-  for (int64_t r = warp_id(); r < rows; r += warp_count()) {
-    const T* in = x + r * cols;  // (cols)
-    T* out = y + r * cols;       // (cols)
+struct ForwardRow {
+  T* y;
+  float* save_mean;
+  float* save_rstd;
+  const T* x;
+  const float* gamma;
+  const float* beta;
+  int64_t cols;
+  float eps;
+  LW_HD double sum(int64_t r, int lane) const {
+    const T* in = x + r * cols;
     double s = 0.0;
     for (int64_t j = lane; j < cols; j += kWarp) s += static_cast<double>(to_f32(in[j]));
-    const double mean = warp_sum(s) / static_cast<double>(cols);
+    return s;
+  }
+  LW_HD double squares(int64_t r, int lane, double mean) const {
+    const T* in = x + r * cols;
     double sq = 0.0;
     for (int64_t j = lane; j < cols; j += kWarp) {
       const double d = static_cast<double>(to_f32(in[j])) - mean;
       sq += d * d;
     }
-    const shared::LayerNormCoeffs k = shared::layernorm_coeffs(mean, warp_sum(sq), cols, eps);
+    return sq;
+  }
+  LW_HD void write(int64_t r, int lane, double mean, double sq) const {
+    const shared::LayerNormCoeffs k = shared::layernorm_coeffs(mean, sq, cols, eps);
     if (lane == 0) {
       save_mean[r] = k.mean;
       save_rstd[r] = k.rstd;
     }
+    const T* in = x + r * cols;
+    T* out = y + r * cols;
     for (int64_t j = lane; j < cols; j += kWarp)
       out[j] = from_f32<T>(shared::layernorm_apply(to_f32(in[j]), k.a, k.b, gamma[j], beta[j]));
   }
+};
+
+template <typename T>
+__global__ void layernorm_forward_kernel(ForwardRow<T> row, int64_t rows) {
+  const int lane = threadIdx.x % kWarp;
+  for (int64_t r = warp_id(); r < rows; r += warp_count()) {
+    const double mean = warp_sum(row.sum(r, lane)) / static_cast<double>(row.cols);
+    row.write(r, lane, mean, warp_sum(row.squares(r, lane, mean)));
+  }
 }
 
-// Partial (sum dy * xhat, sum dy) of column j over rows [g * group, (g + 1) * group): thread per (g, j).
+// Item w of a warp kernel with two sums: op.sums(w, lane, a, b) gives the lane's parts,
+// op.finish(w, lane, a, b) gets the warp's totals (on every lane).
+template <typename Op>
+__global__ void warp_pair_kernel(Op op, int64_t items) {
+  const int lane = threadIdx.x % kWarp;
+  for (int64_t w = warp_id(); w < items; w += warp_count()) {
+    double a, b;
+    op.sums(w, lane, a, b);
+    a = warp_sum(a);
+    b = warp_sum(b);
+    op.finish(w, lane, a, b);
+  }
+}
+
+// Row r of layernorm_backward's dx: sums of g = dy * gamma and of g * xhat, then dx (may be dy).
 template <typename T>
-__global__ void layernorm_param_partials(double* pg, double* pb, const T* dy, const T* x, const float* save_mean,
-                                         const float* save_rstd, int64_t rows, int64_t cols, int64_t groups,
-                                         int64_t group) {
-  const int64_t n = groups * cols;
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+struct DxRow {
+  T* dx;
+  const T* dy;
+  const T* x;
+  const float* gamma;
+  const float* save_mean;
+  const float* save_rstd;
+  int64_t cols;
+  LW_HD void sums(int64_t r, int lane, double& s1, double& s2) const {
+    const T* g = dy + r * cols;
+    const T* in = x + r * cols;
+    const float mean = save_mean[r], rstd = save_rstd[r];
+    s1 = 0.0;
+    s2 = 0.0;
+    for (int64_t j = lane; j < cols; j += kWarp) {
+      const double gj = static_cast<double>(to_f32(g[j])) * static_cast<double>(gamma[j]);
+      s1 += gj;
+      s2 += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
+    }
+  }
+  LW_HD void finish(int64_t r, int lane, double s1, double s2) const {
+    const T* g = dy + r * cols;
+    const T* in = x + r * cols;
+    T* out = dx + r * cols;
+    const float mean = save_mean[r], rstd = save_rstd[r];
+    const float m1 = static_cast<float>(s1 / static_cast<double>(cols));
+    const float m2 = static_cast<float>(s2 / static_cast<double>(cols));
+    for (int64_t j = lane; j < cols; j += kWarp) {
+      const float xhat = shared::layernorm_xhat(to_f32(in[j]), mean, rstd);
+      out[j] = from_f32<T>(shared::layernorm_dx(to_f32(g[j]), gamma[j], xhat, rstd, m1, m2));
+    }
+  }
+};
+
+// Partial sums of channel ch over tile u = (i, positions [p0, p0 + kTile)) of
+// layernorm_channels_backward: item w = u * c + ch, lanes over the tile's contiguous positions.
+template <typename T>
+struct ChannelPartials {
+  double* pg;
+  double* pb;
+  const T* dy;
+  const T* x;
+  const float* save_mean;
+  const float* save_rstd;
+  int64_t c, hw, tiles;
+  LW_HD void sums(int64_t w, int lane, double& ag, double& ab) const {
+    const int64_t ch = w % c, u = w / c;
+    const int64_t i = u / tiles, p0 = (u % tiles) * kTile;
+    const int64_t p1 = p0 + kTile < hw ? p0 + kTile : hw;
+    const T* gr = dy + (i * c + ch) * hw;
+    const T* xr = x + (i * c + ch) * hw;
+    const float* mean = save_mean + i * hw;
+    const float* rstd = save_rstd + i * hw;
+    ag = 0.0;
+    ab = 0.0;
+    for (int64_t p = p0 + lane; p < p1; p += kWarp) {
+      const double d = static_cast<double>(to_f32(gr[p]));
+      ag += d * static_cast<double>(shared::layernorm_xhat(to_f32(xr[p]), mean[p], rstd[p]));
+      ab += d;
+    }
+  }
+  LW_HD void finish(int64_t w, int lane, double ag, double ab) const {
+    if (lane != 0) return;
+    pg[w] = ag;
+    pb[w] = ab;
+  }
+};
+
+// dgamma[j] = sum_g pg[g * cols + j] (dbeta from pb): item j, lanes over the groups.
+struct ParamFinish {
+  float* dgamma;
+  float* dbeta;
+  const double* pg;
+  const double* pb;
+  int64_t cols, groups;
+  LW_HD void sums(int64_t j, int lane, double& sg, double& sb) const {
+    sg = 0.0;
+    sb = 0.0;
+    for (int64_t g = lane; g < groups; g += kWarp) {
+      sg += pg[g * cols + j];
+      sb += pb[g * cols + j];
+    }
+  }
+  LW_HD void finish(int64_t j, int lane, double sg, double sb) const {
+    if (lane != 0) return;
+    dgamma[j] = static_cast<float>(sg);
+    dbeta[j] = static_cast<float>(sb);
+  }
+};
+
+// ---- one thread per item (launch_for) ----
+
+// Partial (sum dy * xhat, sum dy) of column j over rows [g * group, (g + 1) * group): item
+// i = g * cols + j, consecutive items consecutive columns.
+template <typename T>
+struct RowGroupPartials {
+  double* pg;
+  double* pb;
+  const T* dy;
+  const T* x;
+  const float* save_mean;
+  const float* save_rstd;
+  int64_t rows, cols, group;
+  LW_HD void operator()(int64_t i) const {
     const int64_t j = i % cols, g = i / cols;
     const int64_t r1 = (g + 1) * group < rows ? (g + 1) * group : rows;
     double ag = 0.0, ab = 0.0;
@@ -80,61 +233,20 @@ __global__ void layernorm_param_partials(double* pg, double* pb, const T* dy, co
     pg[i] = ag;
     pb[i] = ab;
   }
-}
+};
 
-// dgamma[j] = sum_g pg[g * cols + j] (and dbeta from pb): one warp per j, lanes over the groups in
-// a fixed pattern.
-__global__ void param_finish(float* dgamma, float* dbeta, const double* pg, const double* pb, int64_t cols,
-                             int64_t groups) {
-  const int lane = threadIdx.x % kWarp;
-  for (int64_t j = warp_id(); j < cols; j += warp_count()) {
-    double sg = 0.0, sb = 0.0;
-    for (int64_t g = lane; g < groups; g += kWarp) {
-      sg += pg[g * cols + j];
-      sb += pb[g * cols + j];
-    }
-    sg = warp_sum(sg);
-    sb = warp_sum(sb);
-    if (lane == 0) {
-      dgamma[j] = static_cast<float>(sg);
-      dbeta[j] = static_cast<float>(sb);
-    }
-  }
-}
-
+// Channels of NCHW: position q = i * hw + p, its c values at (i * c + ch) * hw + p.
 template <typename T>
-__global__ void layernorm_dx_kernel(T* dx, const T* dy, const T* x, const float* gamma, const float* save_mean,
-                                    const float* save_rstd, int64_t rows, int64_t cols) {
-  const int lane = threadIdx.x % kWarp;
-  for (int64_t r = warp_id(); r < rows; r += warp_count()) {
-    const T* g = dy + r * cols;   // (cols)
-    const T* in = x + r * cols;   // (cols)
-    T* out = dx + r * cols;       // (cols); may be g
-    const float mean = save_mean[r], rstd = save_rstd[r];
-    double s1 = 0.0, s2 = 0.0;
-    for (int64_t j = lane; j < cols; j += kWarp) {
-      const double gj = static_cast<double>(to_f32(g[j])) * static_cast<double>(gamma[j]);
-      s1 += gj;
-      s2 += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
-    }
-    const float m1 = static_cast<float>(warp_sum(s1) / static_cast<double>(cols));
-    const float m2 = static_cast<float>(warp_sum(s2) / static_cast<double>(cols));
-    for (int64_t j = lane; j < cols; j += kWarp) {
-      const float xhat = shared::layernorm_xhat(to_f32(in[j]), mean, rstd);
-      out[j] = from_f32<T>(shared::layernorm_dx(to_f32(g[j]), gamma[j], xhat, rstd, m1, m2));
-    }
-  }
-}
-
-// ---- channels of NCHW: position q = i * hw + p, its c values at (i * c + ch) * hw + p ----
-
-template <typename T>
-__global__ void layernorm_channels_forward_kernel(T* y, float* save_mean, float* save_rstd, const T* x,
-                                                  const float* gamma, const float* beta, int64_t n, int64_t c,
-                                                  int64_t hw, float eps) {
-  const int64_t positions = n * hw;
-  for (int64_t q = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; q < positions;
-       q += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+struct ChannelsForward {
+  T* y;
+  float* save_mean;
+  float* save_rstd;
+  const T* x;
+  const float* gamma;
+  const float* beta;
+  int64_t c, hw;
+  float eps;
+  LW_HD void operator()(int64_t q) const {
     const int64_t base = (q / hw) * c * hw + q % hw;
     const T* in = x + base;  // value ch at in[ch * hw]
     T* out = y + base;
@@ -152,46 +264,18 @@ __global__ void layernorm_channels_forward_kernel(T* y, float* save_mean, float*
     for (int64_t ch = 0; ch < c; ch++)
       out[ch * hw] = from_f32<T>(shared::layernorm_apply(to_f32(in[ch * hw]), k.a, k.b, gamma[ch], beta[ch]));
   }
-}
-
-// Partial sums of channel ch over tile u = (i, positions [p0, p0 + kTile)): one warp per (u, ch),
-// lanes over the tile's contiguous positions; stored at u * c + ch.
-template <typename T>
-__global__ void layernorm_channels_partials(double* pg, double* pb, const T* dy, const T* x, const float* save_mean,
-                                            const float* save_rstd, int64_t n, int64_t c, int64_t hw,
-                                            int64_t tiles) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t work = n * tiles * c;
-  for (int64_t w = warp_id(); w < work; w += warp_count()) {
-    const int64_t ch = w % c, u = w / c;
-    const int64_t i = u / tiles, p0 = (u % tiles) * kTile;
-    const int64_t p1 = p0 + kTile < hw ? p0 + kTile : hw;
-    const T* gr = dy + (i * c + ch) * hw;
-    const T* xr = x + (i * c + ch) * hw;
-    const float* mean = save_mean + i * hw;
-    const float* rstd = save_rstd + i * hw;
-    double ag = 0.0, ab = 0.0;
-    for (int64_t p = p0 + lane; p < p1; p += kWarp) {
-      const double d = static_cast<double>(to_f32(gr[p]));
-      ag += d * static_cast<double>(shared::layernorm_xhat(to_f32(xr[p]), mean[p], rstd[p]));
-      ab += d;
-    }
-    ag = warp_sum(ag);
-    ab = warp_sum(ab);
-    if (lane == 0) {
-      pg[w] = ag;
-      pb[w] = ab;
-    }
-  }
-}
+};
 
 template <typename T>
-__global__ void layernorm_channels_dx_kernel(T* dx, const T* dy, const T* x, const float* gamma,
-                                             const float* save_mean, const float* save_rstd, int64_t n, int64_t c,
-                                             int64_t hw) {
-  const int64_t positions = n * hw;
-  for (int64_t q = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; q < positions;
-       q += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+struct ChannelsDx {
+  T* dx;
+  const T* dy;
+  const T* x;
+  const float* gamma;
+  const float* save_mean;
+  const float* save_rstd;
+  int64_t c, hw;
+  LW_HD void operator()(int64_t q) const {
     const int64_t base = (q / hw) * c * hw + q % hw;
     const T* g = dy + base;
     const T* in = x + base;
@@ -212,7 +296,7 @@ __global__ void layernorm_channels_dx_kernel(T* dx, const T* dy, const T* x, con
       out[ch * hw] = from_f32<T>(shared::layernorm_dx(to_f32(g[ch * hw]), gamma[ch], xhat, rstd, m1, m2));
     }
   }
-}
+};
 
 // dgamma = dbeta = 0 (no positions to sum over).
 Status zero_params(Context& ctx, const char* op, float* dgamma, float* dbeta, int64_t count) {
@@ -255,8 +339,8 @@ Status layernorm_forward(Context& ctx, void* y, float* save_mean, float* save_rs
   return dispatch_float(dtype, op, [&](auto tag) -> Status {
     using T = decltype(tag);
     if (rows == 0) return Status::Ok();
-    layernorm_forward_kernel<T><<<blocks_for_warps(ctx, rows), kThreads, 0, ctx.stream>>>(
-        static_cast<T*>(y), save_mean, save_rstd, static_cast<const T*>(x), gamma, beta, rows, cols, eps);
+    const ForwardRow<T> row{static_cast<T*>(y), save_mean, save_rstd, static_cast<const T*>(x), gamma, beta, cols, eps};
+    layernorm_forward_kernel<T><<<blocks_for_warps(ctx, rows), kThreads, 0, ctx.stream>>>(row, rows);
     return check_launch(ctx, op);
   });
 }
@@ -278,15 +362,12 @@ Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, c
     LW_STATUS_TRY(partials.alloc(op, groups * cols));
     const T* dyt = static_cast<const T*>(dy);
     const T* xt = static_cast<const T*>(x);
-    layernorm_param_partials<T><<<grid_for(ctx, groups * cols), kThreads, 0, ctx.stream>>>(
-        partials.g(), partials.b(groups * cols), dyt, xt, save_mean, save_rstd, rows, cols, groups, group);
-    LW_STATUS_TRY(check_launch(ctx, op));
-    param_finish<<<blocks_for_warps(ctx, cols), kThreads, 0, ctx.stream>>>(dgamma, dbeta, partials.g(),
-                                                                           partials.b(groups * cols), cols, groups);
-    LW_STATUS_TRY(check_launch(ctx, op));
-    layernorm_dx_kernel<T><<<blocks_for_warps(ctx, rows), kThreads, 0, ctx.stream>>>(
-        static_cast<T*>(dx), dyt, xt, gamma, save_mean, save_rstd, rows, cols);
-    return check_launch(ctx, op);
+    LW_STATUS_TRY(launch_for(ctx, op, groups * cols,
+                             RowGroupPartials<T>{partials.g(), partials.b(groups * cols), dyt, xt, save_mean,
+                                                 save_rstd, rows, cols, group}));
+    LW_STATUS_TRY(launch_warps(ctx, op, cols,
+                               ParamFinish{dgamma, dbeta, partials.g(), partials.b(groups * cols), cols, groups}));
+    return launch_warps(ctx, op, rows, DxRow<T>{static_cast<T*>(dx), dyt, xt, gamma, save_mean, save_rstd, cols});
   });
 }
 
@@ -299,9 +380,9 @@ Status layernorm_channels_forward(Context& ctx, void* y, float* save_mean, float
   return dispatch_float(dtype, op, [&](auto tag) -> Status {
     using T = decltype(tag);
     if (n * hw == 0) return Status::Ok();
-    layernorm_channels_forward_kernel<T><<<grid_for(ctx, n * hw), kThreads, 0, ctx.stream>>>(
-        static_cast<T*>(y), save_mean, save_rstd, static_cast<const T*>(x), gamma, beta, n, c, hw, eps);
-    return check_launch(ctx, op);
+    return launch_for(ctx, op, n * hw,
+                      ChannelsForward<T>{static_cast<T*>(y), save_mean, save_rstd, static_cast<const T*>(x), gamma,
+                                         beta, c, hw, eps});
   });
 }
 
@@ -321,15 +402,11 @@ Status layernorm_channels_backward(Context& ctx, void* dx, float* dgamma, float*
     LW_STATUS_TRY(partials.alloc(op, units * c));
     const T* dyt = static_cast<const T*>(dy);
     const T* xt = static_cast<const T*>(x);
-    layernorm_channels_partials<T><<<blocks_for_warps(ctx, units * c), kThreads, 0, ctx.stream>>>(
-        partials.g(), partials.b(units * c), dyt, xt, save_mean, save_rstd, n, c, hw, tiles);
-    LW_STATUS_TRY(check_launch(ctx, op));
-    param_finish<<<blocks_for_warps(ctx, c), kThreads, 0, ctx.stream>>>(dgamma, dbeta, partials.g(),
-                                                                        partials.b(units * c), c, units);
-    LW_STATUS_TRY(check_launch(ctx, op));
-    layernorm_channels_dx_kernel<T><<<grid_for(ctx, n * hw), kThreads, 0, ctx.stream>>>(
-        static_cast<T*>(dx), dyt, xt, gamma, save_mean, save_rstd, n, c, hw);
-    return check_launch(ctx, op);
+    LW_STATUS_TRY(launch_warps(ctx, op, units * c,
+                               ChannelPartials<T>{partials.g(), partials.b(units * c), dyt, xt, save_mean, save_rstd,
+                                                  c, hw, tiles}));
+    LW_STATUS_TRY(launch_warps(ctx, op, c, ParamFinish{dgamma, dbeta, partials.g(), partials.b(units * c), c, units}));
+    return launch_for(ctx, op, n * hw, ChannelsDx<T>{static_cast<T*>(dx), dyt, xt, gamma, save_mean, save_rstd, c, hw});
   });
 }
 
