@@ -176,17 +176,33 @@ struct AvgGather {
 
 constexpr int kWarp = 32;
 
-// NCHW global mean: one warp per (batch, channel) plane of hw contiguous values, sums in double.
+// NCHW global mean: one warp per (batch, channel) plane p of hw contiguous values, sums in double:
+// sum(p, lane) is a lane's part, store(p, lane, total) gets the warp's total.
 template <typename T>
-__global__ void global_mean_nchw(T* y, const T* x, int64_t planes, int64_t hw, double inv) {
-  const int lane = threadIdx.x % kWarp;
-  const int64_t warps = gridDim.x * static_cast<int64_t>(blockDim.x) / kWarp;
-  for (int64_t p = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarp; p < planes; p += warps) {
+struct GlobalMeanNchw {
+  T* y;
+  const T* x;
+  int64_t hw;
+  double inv;
+  LW_HD double sum(int64_t p, int lane) const {
     const T* xp = x + p * hw;
     double s = 0.0;
     for (int64_t j = lane; j < hw; j += kWarp) s += static_cast<double>(to_f32(xp[j]));
+    return s;
+  }
+  LW_HD void store(int64_t p, int lane, double total) const {
+    if (lane == 0) y[p] = from_f32<T>(static_cast<float>(total * inv));
+  }
+};
+
+template <typename T>
+__global__ void global_mean_nchw(GlobalMeanNchw<T> op, int64_t planes) {
+  const int lane = threadIdx.x % kWarp;
+  const int64_t warps = gridDim.x * static_cast<int64_t>(blockDim.x) / kWarp;
+  for (int64_t p = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarp; p < planes; p += warps) {
+    double s = op.sum(p, lane);
     for (int o = kWarp / 2; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    if (lane == 0) y[p] = from_f32<T>(static_cast<float>(s * inv));
+    op.store(p, lane, s);
   }
 }
 
@@ -326,7 +342,8 @@ Status global_avgpool_forward(Context& ctx, void* y, const void* x, DType dtype,
     T* yt = static_cast<T*>(y);
     const T* xt = static_cast<const T*>(x);
     if (channels_last) return launch_for(ctx, op, planes, GlobalMeanNhwc<T>{yt, xt, channels, hw, inv});
-    global_mean_nchw<T><<<grid_for(ctx, planes * kWarp), kThreads, 0, ctx.stream>>>(yt, xt, planes, hw, inv);
+    global_mean_nchw<T><<<grid_for(ctx, planes * kWarp), kThreads, 0, ctx.stream>>>(GlobalMeanNchw<T>{yt, xt, hw, inv},
+                                                                                      planes);
     return check_launch(ctx, op);
   });
 }

@@ -95,27 +95,38 @@ struct BiasGather {
 
 constexpr int kIndexTile = 1024;  // index values per shared-memory tile
 
-// dtable[e], e = row * heads + hd: sum over k in order of dy[hd, k] where index[k] == row. Every
-// thread of a block takes part in loading each tile (entries past the table only load).
+// dtable[e], e = row * heads + hd: the sum over k in order of dy[hd, k] where index[k] == row.
+// add_tile adds the positions [k0, k0 + len) of one tile of the index to a running sum.
 template <typename T>
-__global__ void bias_scatter_kernel(float* dtable, const T* dy, const int32_t* index, int64_t heads, int64_t nn,
-                                    int64_t entries) {
+struct BiasScatter {
+  float* dtable;
+  const T* dy;
+  int64_t heads, nn;
+  LW_HD double add_tile(int64_t e, const int32_t* tile, int64_t k0, int64_t len, double acc) const {
+    const int64_t row = e / heads;
+    const T* g = dy + (e % heads) * nn + k0;
+    for (int64_t t = 0; t < len; t++)
+      if (tile[t] == row) acc += static_cast<double>(to_f32(g[t]));
+    return acc;
+  }
+  LW_HD void store(int64_t e, double acc) const { dtable[e] = static_cast<float>(acc); }
+};
+
+// One thread per entry; every thread of a block takes part in loading each tile of the index into
+// shared memory (entries past the table only load).
+template <typename T>
+__global__ void bias_scatter_kernel(BiasScatter<T> op, const int32_t* index, int64_t entries) {
   __shared__ int32_t tile[kIndexTile];
   const int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  const bool active = e < entries;
-  const int64_t row = active ? e / heads : -1;
-  const T* g = dy + (active ? e % heads : 0) * nn;
   double acc = 0.0;
-  for (int64_t k0 = 0; k0 < nn; k0 += kIndexTile) {
-    const int64_t len = nn - k0 < kIndexTile ? nn - k0 : kIndexTile;
+  for (int64_t k0 = 0; k0 < op.nn; k0 += kIndexTile) {
+    const int64_t len = op.nn - k0 < kIndexTile ? op.nn - k0 : kIndexTile;
     __syncthreads();  // the previous tile is no longer read
     for (int64_t t = threadIdx.x; t < len; t += blockDim.x) tile[t] = index[k0 + t];
     __syncthreads();
-    if (!active) continue;
-    for (int64_t t = 0; t < len; t++)
-      if (tile[t] == row) acc += static_cast<double>(to_f32(g[k0 + t]));
+    if (e < entries) acc = op.add_tile(e, tile, k0, len, acc);
   }
-  if (active) dtable[e] = static_cast<float>(acc);
+  if (e < entries) op.store(e, acc);
 }
 
 template <typename T>
@@ -166,7 +177,7 @@ Status relative_position_bias_backward(Context& ctx, float* dtable, const void* 
     const int64_t blocks = (entries + kThreads - 1) / kThreads;
     if (blocks > 0x7fffffff) return Status::Invalid(op, "too many table entries (" + describe({{"heads", heads}, {"num_rel", num_rel}}) + ")");
     bias_scatter_kernel<T><<<static_cast<unsigned>(blocks), kThreads, 0, ctx.stream>>>(
-        dtable, static_cast<const T*>(dy), index, heads, n * n, entries);
+        BiasScatter<T>{dtable, static_cast<const T*>(dy), heads, n * n}, index, entries);
     return check_launch(ctx, op);
   });
 }
