@@ -1,11 +1,11 @@
 // CUDA LayerNorm: over the last dimension (torch.nn.LayerNorm) and over the channels of NCHW
 // (timm LayerNorm2d), forward and backward; BatchNorm lives in norm_batchnorm.cu. The scalar math is
 // native/shared/layernorm_math.h, the same the CPU backend (native/cpu/norm.cc, norm_channels.cc)
-// runs, so the CPU tests cover it. Own kernels, no cuDNN: the layout follows PyTorch's
-// aten/src/ATen/native/cuda/layer_norm_kernel.cu (a row per warp, reductions over rows for the
-// parameter gradients), with the statistics summed in double as the contract (kernels/norm.h) and
-// the CPU backend do (fp64 runs at half the fp32 rate on sm_80 / sm_90; these kernels are bound by
-// memory traffic, not arithmetic).
+// runs, so the CPU tests cover it. Own kernels, no cuDNN (its layer norm is a graph-API fusion,
+// not a plain call); the structure is that of PyTorch's aten/src/ATen/native/cuda/layer_norm_kernel.cu
+// (per-row statistics, dx per row, dgamma / dbeta reduced over rows in a pass of their own), with
+// the statistics summed in double as the contract (kernels/norm.h) and the CPU backend do (fp64
+// runs at half the fp32 rate on sm_80 / sm_90; these kernels are bound by memory traffic).
 //   Last dimension: one warp per row (grid-stride over rows), two passes for mean and centered
 //   squares, a third writes y; the backward's dx is the same shape of kernel.
 //   Channels of NCHW: one thread per position (n * hw), its c values hw apart, so consecutive
