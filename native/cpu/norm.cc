@@ -12,12 +12,14 @@
 // The per-channel coefficients and the per-element formulas of BatchNorm live in
 // native/shared/norm_math.h, which the CUDA backend (native/cuda/norm_batchnorm.cu) shares.
 // LayerNorm runs one row per thread; its dgamma/dbeta sum fixed row groups and then add the
-// groups in order. No result depends on the thread count.
+// groups in order. No result depends on the thread count. LayerNorm's scalar math is
+// shared/layernorm_math.h, which the CUDA backend (native/cuda/norm.cu) runs too.
 #include <cmath>
 #include <new>
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/layernorm_math.h"
 #include "shared/norm_math.h"
 
 namespace layerwise::cpu {
@@ -357,19 +359,18 @@ Status layernorm_forward(Context& ctx, void* y, float* save_mean, float* save_rs
         const double d = static_cast<double>(to_f32(in[j])) - mean;
         sq += d * d;
       }
-      const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + static_cast<double>(eps));
-      save_mean[r] = static_cast<float>(mean);
-      save_rstd[r] = static_cast<float>(rstd);
-      const float a = static_cast<float>(rstd);
-      const float b = static_cast<float>(-mean * rstd);
+      const shared::LayerNormCoeffs k = shared::layernorm_coeffs(mean, sq, cols, eps);
+      save_mean[r] = k.mean;
+      save_rstd[r] = k.rstd;
+      const float a = k.a, b = k.b;
 #pragma omp simd
-      for (int64_t j = 0; j < cols; j++) out[j] = from_f32<T>(std::fma(std::fma(to_f32(in[j]), a, b), gamma[j], beta[j]));
+      for (int64_t j = 0; j < cols; j++) out[j] = from_f32<T>(shared::layernorm_apply(to_f32(in[j]), a, b, gamma[j], beta[j]));
     }
     return Status::Ok();
   });
 }
 
-// Per row, with g = dy * gamma and xhat = (x - mean) * rstd:
+// Per row, with g = dy * gamma and xhat = (x - mean) * rstd (shared/layernorm_math.h):
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat));  dgamma = sum_rows dy * xhat; dbeta = sum_rows dy.
 Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x,
                           const float* gamma, const float* save_mean, const float* save_rstd, DType dtype,
@@ -404,7 +405,7 @@ Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, c
 #pragma omp simd
         for (int64_t j = 0; j < cols; j++) {
           const double gj = static_cast<double>(to_f32(g[j]));
-          accg[j] += gj * static_cast<double>((to_f32(in[j]) - mean) * rstd);
+          accg[j] += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
           accb[j] += gj;
         }
       }
@@ -431,14 +432,14 @@ Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, c
       for (int64_t j = 0; j < cols; j++) {
         const double gj = static_cast<double>(to_f32(g[j])) * static_cast<double>(gamma[j]);
         s1 += gj;
-        s2 += gj * static_cast<double>((to_f32(in[j]) - mean) * rstd);
+        s2 += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
       }
       const float a = static_cast<float>(s1 / static_cast<double>(cols));
       const float b = static_cast<float>(s2 / static_cast<double>(cols));
 #pragma omp simd
       for (int64_t j = 0; j < cols; j++) {
-        const float xhat = (to_f32(in[j]) - mean) * rstd;
-        out[j] = from_f32<T>(rstd * (to_f32(g[j]) * gamma[j] - a - xhat * b));
+        const float xhat = shared::layernorm_xhat(to_f32(in[j]), mean, rstd);
+        out[j] = from_f32<T>(shared::layernorm_dx(to_f32(g[j]), gamma[j], xhat, rstd, a, b));
       }
     }
     return Status::Ok();
