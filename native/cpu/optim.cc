@@ -138,12 +138,12 @@ Status adamw_step(Context& ctx, float* const* params, const float* const* grads,
                                    ", bias_correction2=" + std::to_string(bias_correction2) + ")");
   if (skip_step(found_inf)) return Status::Ok();
   const bool small_weight = shared::adam_small_weight(beta1);
+  const shared::AdamConstants k = shared::adam_constants(beta1, beta2, eps, bias_correction1, bias_correction2, inv_scale);
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
     const auto [t, start, len] = chunks.piece(c, host_numels);
-    const AdamScalars s = shared::adam_scalars(lr * static_cast<double>(lr_scales[t]), host_weight_decays[t], beta1, beta2,
-                                               eps, bias_correction1, bias_correction2, inv_scale);
+    const AdamScalars s = shared::adam_scalars(k, lr * static_cast<double>(lr_scales[t]), host_weight_decays[t]);
     if (small_weight)
       adamw_chunk<true>(params[t] + start, grads[t] + start, exp_avgs[t] + start, exp_avg_sqs[t] + start, len, s);
     else

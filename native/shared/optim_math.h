@@ -87,7 +87,7 @@ struct SgdScalars {
   float inv_scale;  // float16 unscale factor (1 when not scaling)
 };
 
-inline SgdScalars sgd_scalars(double lr_t, double wd, double momentum, double dampening, float inv_scale) {
+LW_HD SgdScalars sgd_scalars(double lr_t, double wd, double momentum, double dampening, float inv_scale) {
   return SgdScalars{static_cast<float>(wd), static_cast<float>(momentum), static_cast<float>(1.0 - dampening),
                     static_cast<float>(-lr_t), inv_scale};
 }
@@ -123,17 +123,31 @@ struct AdamScalars {
 // lerp's branch (ATen/native/Lerp.h): weight < 0.5 takes self + w*(end - self).
 inline bool adam_small_weight(double beta1) { return std::fabs(static_cast<float>(1.0 - beta1)) < 0.5f; }
 
-inline AdamScalars adam_scalars(double lr_t, double wd, double beta1, double beta2, double eps, double bias_correction1,
-                                double bias_correction2, float inv_scale) {
+// The tensor-independent part of AdamScalars, computed once per step on the host.
+struct AdamConstants {
+  float w_coeff, beta2, c2, bc2_sqrt, eps, inv_scale;
+  double bias_correction1;
+};
+
+inline AdamConstants adam_constants(double beta1, double beta2, double eps, double bias_correction1,
+                                    double bias_correction2, float inv_scale) {
   const float w1 = static_cast<float>(1.0 - beta1);
-  return AdamScalars{static_cast<float>(1.0 - lr_t * wd),
-                     adam_small_weight(beta1) ? w1 : w1 - 1.0f,
-                     static_cast<float>(beta2),
-                     static_cast<float>(1.0 - beta2),
-                     static_cast<float>(std::sqrt(bias_correction2)),
-                     static_cast<float>(eps),
-                     static_cast<float>(-(lr_t / bias_correction1)),
-                     inv_scale};
+  return AdamConstants{adam_small_weight(beta1) ? w1 : w1 - 1.0f, static_cast<float>(beta2),
+                       static_cast<float>(1.0 - beta2), static_cast<float>(std::sqrt(bias_correction2)),
+                       static_cast<float>(eps), inv_scale, bias_correction1};
+}
+
+// A tensor's scalars (per chunk on the CPU, per block on the GPU): the double products rounded
+// once (no FMA contraction) so that both backends get the same floats.
+LW_HD AdamScalars adam_scalars(const AdamConstants& k, double lr_t, double wd) {
+  double decay_product = lr_t * wd;
+#if defined(__CUDA_ARCH__)
+  decay_product = __dmul_rn(lr_t, wd);
+#else
+  keep_rounded(decay_product);
+#endif
+  return AdamScalars{static_cast<float>(1.0 - decay_product), k.w_coeff, k.beta2, k.c2, k.bc2_sqrt, k.eps,
+                     static_cast<float>(-(lr_t / k.bias_correction1)), k.inv_scale};
 }
 
 // One element. torch: param.mul_(1 - lr*wd); exp_avg.lerp_(grad, 1 - beta1);
@@ -164,7 +178,7 @@ struct LambScalars {
   float eps;       // float(eps)
 };
 
-inline LambScalars lamb_scalars(double beta1, double beta2, double eps, double bias_correction1, double bias_correction2) {
+LW_HD LambScalars lamb_scalars(double beta1, double beta2, double eps, double bias_correction1, double bias_correction2) {
   return LambScalars{static_cast<float>(beta1), static_cast<float>(1.0 - beta1), static_cast<float>(beta2),
                      static_cast<float>(1.0 - beta2), static_cast<float>(1.0 / bias_correction1),
                      static_cast<float>(1.0 / bias_correction2), static_cast<float>(eps)};
