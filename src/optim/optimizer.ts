@@ -40,10 +40,7 @@ export interface ActiveTensors {
 }
 
 /** float16 loss scaling handed to a fused step: the device found-inf flag (or null) and 1/scale. */
-export interface StepScaling {
-  foundInf: NativeBuffer | null;
-  invScale: number;
-}
+export type StepScaling = { foundInf: NativeBuffer | null; invScale: number };
 
 export type ParamsInput = Parameter[] | (ParamGroupOptions & { params: Parameter[] })[];
 
