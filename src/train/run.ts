@@ -190,8 +190,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       }
       meter.endStep();
       const lr = schedule.apply(optimizer, state.step);
-      const stepped = scaler.step(optimizer);
-      scaler.update();
+      scaler.step(optimizer);
+      const stepped = scaler.update();
       optimizer.zeroGrad();
       if (!stepped) record({ kind: 'skipped_step', step: state.step + 1, reason: 'non-finite gradients (fp16 loss scaling)', scale: scaler.getScale() });
       trainSeconds += (performance.now() - stepStart) / 1000;
