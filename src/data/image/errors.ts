@@ -21,6 +21,9 @@ export function imageErrorReason(message: string): ImageFileErrorReason {
   const m = message.toLowerCase();
   if (m.includes('exceeds pixel limit')) return 'too-large';
   if (m.includes('unsupported image format')) return 'unsupported';
+  // libjpeg's warnings about damaged scan data ("Corrupt JPEG data: premature end of data
+  // segment") are corruption; "premature end of JPEG image" is a file cut short.
+  if (m.includes('corrupt')) return 'corrupt';
   if (m.includes('premature end') || m.includes('truncated') || m.includes('unexpected end')) {
     return 'truncated';
   }
