@@ -136,8 +136,9 @@ export async function loadSample(
   };
   try {
     const meta = await sharp(buf, options).metadata();
-    const width = meta.autoOrient.width;
-    const height = meta.autoOrient.height;
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw new ImageFileError(file, 'unsupported', `no image size in the ${meta.format} header`);
     if (width * height > spec.maxPixels) {
       throw new ImageFileError(file, 'too-large', `${width}x${height} exceeds the pixel limit ${spec.maxPixels}`);
     }
