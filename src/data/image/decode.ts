@@ -4,7 +4,7 @@
 // Decoding policy (what torchvision's PIL loader does, and where we differ):
 // - EXIF orientation is applied (PIL's loader ignores it; the pipeline asks for it).
 // - Embedded ICC profiles are ignored (ignoreIcc), as PIL's convert('RGB') ignores them; CMYK
-//   goes through libvips' built-in CMYK profile (PIL uses a naive 255 - c - k formula).
+//   becomes RGB with PIL's own formula (no profile), on the same decoded CMYK values as PIL.
 // - Grayscale, palette and 16-bit inputs become 8-bit sRGB; an alpha channel is dropped before
 //   any resampling (PIL's convert('RGB') drops it too, it does not composite on black).
 // - Content is sniffed, so PNG/WebP bytes named .JPEG decode as what they are.
@@ -64,8 +64,32 @@ export async function openImage(file: string, buf: Buffer, opts: DecodeOptions):
     const raw = { width: info.width, height: info.height, channels: 3 as const };
     return { file, width, height, format, canShrink: false, open: () => sharp(data, { raw }) };
   }
+  if (meta.space === 'cmyk' && meta.channels === 4) {
+    // PIL's convert('RGB') of CMYK: R = (255 - K) - (255 - K) * C / 255 (Convert.c cmyk2rgb), on
+    // the decoder's CMYK values (kept as stored by a CMYK pipeline colourspace).
+    const { data, info } = await sharp(buf, options).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new ImageFileError(file, 'unsupported', `CMYK decoded to ${info.channels} channels`);
+    const rgbData = cmykToRgb(data, info.width * info.height);
+    const raw = { width: info.width, height: info.height, channels: 3 as const };
+    return { file, width, height, format, canShrink: false, open: () => sharp(rgbData, { raw }) };
+  }
   const canShrink = format === 'jpeg' && (meta.orientation ?? 1) === 1;
   return { file, width, height, format, canShrink, open: () => sharp(buf, options) };
+}
+
+/** Pillow's cmyk2rgb: nk = 255 - k; out = clip(nk - MULDIV255(c, nk)). */
+export function cmykToRgb(cmyk: Uint8Array, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    const nk = 255 - cmyk[4 * i + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[4 * i + c] * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      out[3 * i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
 }
 
 async function rgb(img: OpenedImage, pipe: Sharp, width: number, height: number): Promise<Uint8Array> {
