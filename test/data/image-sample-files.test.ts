@@ -147,6 +147,8 @@ describe('loadSample: odd but valid inputs become 8-bit RGB', () => {
     expect(meanAbs(out, ref)).toBeLessThan(3);
     const unrotated = await load(put('plain.JPEG', jpegBuf), { kind: 'eval', size: 32, resize: 32, maxPixels: 1e8 });
     expect(meanAbs(unrotated, ref)).toBeGreaterThan(20);
+    const asStored = await loadSample(tagged, { ...spec, autoOrient: false }, 0, new Uint8Array(32 * 32 * 3), 0);
+    expect([asStored.width, asStored.height]).toEqual([W, H]);
     // The training crop is drawn in the oriented frame too.
     const t = await loadSample(tagged, { ...sampleSpecs({ aug: 'basic', size: 16 }).train }, 5, new Uint8Array(16 * 16 * 3), 0);
     expect(t.box.left + t.box.width).toBeLessThanOrEqual(H);
