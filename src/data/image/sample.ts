@@ -55,7 +55,7 @@ export interface SampleInfo {
   /** Crop box in (oriented) source pixels; fractional for the evaluation crop. */
   box: CropBox;
   flipped: boolean;
-  /** RandAugment ops applied, e.g. 'Rotate(-30.0)'. */
+  /** RandAugment ops applied with their arguments, e.g. 'Rotate(-30)', 'Color(1.9000)'. */
   ops: string[];
 }
 
