@@ -32,7 +32,9 @@ LW_HD float exp_f32(float x) {
   const float lo = -87.0f;
   float xc = select_f32(x > lo, x, lo);  // NaN -> lo here; restored at the end
   xc = select_f32(xc < 88.0f, xc, 88.0f);
-  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round(x / ln2)
+  // round(x / ln2). Every multiply-add here is an explicit fmaf: GCC (-ffp-contract=fast) and nvcc
+  // would each decide on their own whether to fuse `a * b + c`, and the backends must agree.
+  const float n = fmaf(xc, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
   float r = fmaf(n, -0.693359375f, xc);
   r = fmaf(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
@@ -64,7 +66,7 @@ LW_HD float erfc_nonneg(float z) {
   p = fmaf(p, t, 0.37409196f);
   p = fmaf(p, t, 1.00002368f);
   p = fmaf(p, t, -1.26551223f);
-  return t * exp_f32(p - z * z);
+  return t * exp_f32(fmaf(-z, z, p));
 }
 
 // Standard normal CDF Phi(x) = 1/2 + erf(x / sqrt(2)) / 2, to about 1 ulp. |x| < 1.25: the
