@@ -6,6 +6,8 @@
 // kernel is a grid-stride loop (launch_for); y may alias an input (each element is read before
 // it is written, by the same thread). No cuBLAS/cuDNN; reference: CUDA C++ Programming Guide
 // (grid-stride loops).
+#include <cstdint>
+
 #include "cuda/context.h"
 #include "shared/elementwise_math.h"
 
@@ -49,7 +51,8 @@ struct Scale {
   __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::scale_value(alpha, to_f32(x[i]))); }
 };
 
-// value[0] = alpha * s[0], read into scratch first: y may alias s.
+// value[0] = alpha * s[0] into scratch, when y overlaps s: no element of y is written before
+// every thread has read s.
 struct ScalarValue {
   float* value;
   const float* s;
@@ -57,11 +60,13 @@ struct ScalarValue {
   __device__ void operator()(int64_t) const { value[0] = shared::scale_value(alpha, s[0]); }
 };
 
+// y[i] = alpha * value[0].
 template <typename T>
 struct Broadcast {
   T* y;
   const float* value;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(value[0]); }
+  float alpha;
+  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::scale_value(alpha, value[0])); }
 };
 
 // y[o, c, i] = x[o, c, i] (+ or *) v[c], flat index e = (o * channels + c) * inner + i.
@@ -132,10 +137,15 @@ Status scalar_broadcast_forward(Context& ctx, void* y, const float* s, DType dty
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     if (n == 0) return Status::Ok();
+    T* yt = LW_TYPED(y);
+    const uintptr_t yb = reinterpret_cast<uintptr_t>(y);
+    const uintptr_t sb = reinterpret_cast<uintptr_t>(s);
+    const bool overlap = yb < sb + sizeof(float) && sb < yb + static_cast<uintptr_t>(n) * sizeof(T);
+    if (!overlap) return launch_for(ctx, op, n, Broadcast<T>{yt, s, alpha});
     float* value = nullptr;
     LW_STATUS_TRY(scratch_alloc(ctx, op, reinterpret_cast<void**>(&value), sizeof(float)));
     Status st = launch_for(ctx, op, 1, ScalarValue{value, s, alpha});
-    if (st.ok()) st = launch_for(ctx, op, n, Broadcast<T>{LW_TYPED(y), value});
+    if (st.ok()) st = launch_for(ctx, op, n, Broadcast<T>{yt, value, 1.0f});
     scratch_free(ctx, value);
     return st;
   });
