@@ -53,3 +53,10 @@ export function choice(allowed: readonly string[]) {
     return value;
   };
 }
+
+/** --crop-fraction: a number in (0, 1]. */
+export function cropFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a number in (0, 1] such as 0.875.');
+  return n;
+}
