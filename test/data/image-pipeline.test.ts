@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanImageFolder } from '../../src/data/image-folder';
 import { ImageFolderLoader, type ImageLoaderOptions } from '../../src/data/image-loader';
-import { TEST_DECODER, tempDir, writeClassTree } from '../helpers/image-tree';
+import { tempDir, writeClassTree } from '../helpers/image-tree';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function loader(o: Partial<ImageLoaderOptions> = {}): ImageFolderLoader {
   const { train } = scanImageFolder(dir);
-  return new ImageFolderLoader({ split: train, batchSize: 8, train: true, seed: 3, imageSize: 16, decoder: TEST_DECODER, workers: 1, ...o });
+  return new ImageFolderLoader({ split: train, batchSize: 8, train: true, seed: 3, imageSize: 16, workers: 1, ...o });
 }
 
 /** All batches of an iteration as (images bytes, labels, indices). */

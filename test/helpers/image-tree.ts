@@ -1,8 +1,5 @@
-// Image trees for the pipeline tests, written with sharp into a temp dir, and a small decoder with
-// image-decode's interface (loadSample / sampleSpecs / ImageFileError-shaped errors) so the
-// pipeline can be tested on its own: it resizes to size x size (cover) and, for training samples,
-// flips when the seed is odd, so the bytes depend on (file, spec, seed) only. Pixels of image i of
-// class c are a gradient plus the colour (40 c + 3 i) % 256 in the red channel, so tests can tell
+// Image trees for the pipeline tests, written with sharp into a temp dir. Pixels of image i of
+// class c are a gradient plus the value (40 c + 3 i) % 256 in the red channel, so tests can tell
 // which file a decoded sample came from.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +37,3 @@ export async function writeClassTree(root: string, classes: string[], perClass: 
   }
   return files;
 }
-
-/** The test decoder module (a path for the loader's `decoder` option). */
-export const TEST_DECODER = path.join(__dirname, 'image-decoder.ts');
