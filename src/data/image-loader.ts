@@ -256,6 +256,11 @@ export class ImageFolderLoader implements PipelineLoader {
     };
   }
 
+  /** The decode pool's current run (null before the first iteration): see DecodePool.progress. */
+  progress(): { decoded: number; released: number } | null {
+    return this.pool?.progress() ?? null;
+  }
+
   close(): void {
     this.pool?.close();
     this.pool = null;

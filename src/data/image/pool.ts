@@ -206,6 +206,11 @@ export class DecodePool {
     this.runOpen = false;
   }
 
+  /** The current run so far: samples decoded (finished) and batches handed back (for back-pressure checks). */
+  progress(): { decoded: number; released: number } {
+    return { decoded: Atomics.load(this.ctrl, CTRL.DECODED), released: Atomics.load(this.ctrl, CTRL.RELEASED) };
+  }
+
   /** Statistics since the previous call (runs still open count what they did so far, except decodes). */
   takeStats(): RunStats {
     const s = this.stats;
