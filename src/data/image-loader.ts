@@ -261,6 +261,7 @@ export class ImageFolderLoader implements PipelineLoader {
     return this.pool?.progress() ?? null;
   }
 
+  /** Stops the decode threads; a later iteration starts a new pool. */
   close(): void {
     this.pool?.close();
     this.pool = null;

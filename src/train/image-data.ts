@@ -54,7 +54,14 @@ export interface ExtraEval {
 /** Evaluates the validation split, and ReaL and V2 when the run has them. */
 export function evaluateAll(model: Module, data: { test: BatchLoader; v2?: BatchLoader | null; real?: RealLabels | null }, precision: TrainConfig['precision']): ExtraEval {
   const predictions = data.real ? new Int32Array(data.real.labels.length).fill(-1) : undefined;
-  const val = evaluate(model, data.test, { precision, predictions });
+  // The evaluation pools' threads are stopped after use (a loader restarts its pool when iterated
+  // again), so only the training pool's workers live between evaluations.
+  let val: EvalResult;
+  try {
+    val = evaluate(model, data.test, { precision, predictions });
+  } finally {
+    closeLoaders(data.test);
+  }
   const fields: Record<string, number> = {};
   if (data.real && predictions) {
     const r = realTop1(predictions, data.real.labels);
@@ -62,7 +69,12 @@ export function evaluateAll(model: Module, data: { test: BatchLoader; v2?: Batch
     fields.real_images = r.counted;
   }
   if (data.v2) {
-    const v = evaluate(model, data.v2, { precision });
+    let v: EvalResult;
+    try {
+      v = evaluate(model, data.v2, { precision });
+    } finally {
+      closeLoaders(data.v2);
+    }
     fields.v2_loss = v.loss;
     fields.v2_top1 = v.top1;
     fields.v2_top5 = v.top5;
