@@ -83,6 +83,36 @@ describe('loadSample: odd but valid inputs become 8-bit RGB', () => {
     expect(meanAbs(await load(f, half), await load(pngFile, half))).toBe(0);
   });
 
+  it('16-bit grayscale and grayscale + alpha PNGs become R = G = B', async () => {
+    const gray = Buffer.alloc(32 * 32);
+    const ga = Buffer.alloc(32 * 32 * 2);
+    for (let i = 0; i < 32 * 32; i++) {
+      gray[i] = (i * 7) & 255;
+      ga[2 * i] = gray[i];
+      ga[2 * i + 1] = i % 2 ? 0 : 255;
+    }
+    const want = Buffer.alloc(32 * 32 * 3);
+    for (let i = 0; i < 32 * 32; i++) want.fill(gray[i], 3 * i, 3 * i + 3);
+    const g16 = put('gray16.png', await raw(gray, 32, 32, 1).toColourspace('grey16').png().toBuffer());
+    expect((await sharp(g16).metadata()).depth).toBe('ushort');
+    const gaf = put('gray-alpha.png', await raw(ga, 32, 32, 2).toColourspace('b-w').png().toBuffer());
+    expect((await sharp(gaf).metadata()).channels).toBe(2);
+    expect(Buffer.from(await load(g16, identity(32))).equals(want)).toBe(true);
+    expect(Buffer.from(await load(gaf, identity(32))).equals(want)).toBe(true);
+  });
+
+  it('an image smaller than the output (7x5) is upsampled in training and evaluation', async () => {
+    const tiny = put('tiny.png', await raw(square.subarray(0, 7 * 5 * 3), 7, 5).png().toBuffer());
+    const { train, eval: ev } = sampleSpecs({ aug: 'basic', size: 24 });
+    const out = new Uint8Array(24 * 24 * 3);
+    const t = await loadSample(tiny, train, 1, out, 0);
+    expect(t.box.width).toBeGreaterThan(0);
+    expect(t.box.left + t.box.width).toBeLessThanOrEqual(7);
+    const e = await loadSample(tiny, ev, 1, out, 0);
+    expect([e.width, e.height]).toEqual([7, 5]);
+    expect(out.some((v) => v !== 0)).toBe(true);
+  });
+
   it('palette PNG and grayscale JPEG become RGB (gray: R = G = B)', async () => {
     const pal = put('palette.png', await raw(square, 32, 32).png({ palette: true, colours: 256, dither: 0 }).toBuffer());
     expect(meanAbs(await load(pal, identity(32)), square)).toBeLessThan(3);

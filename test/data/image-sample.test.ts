@@ -166,6 +166,28 @@ describe('loadSample: training transform', () => {
     expect(flips).toBeLessThan(30);
   });
 
+  it('strong: RandAugment after crop and flip, deterministic per seed, ops reported', async () => {
+    const strong = sampleSpecs({ aug: 'strong' }).train;
+    const a = new Uint8Array(224 * 224 * 3);
+    const b = new Uint8Array(224 * 224 * 3);
+    const plain = new Uint8Array(224 * 224 * 3);
+    let withOps = 0;
+    for (let seed = 0; seed < 8; seed++) {
+      const ia = await loadSample(png500, strong, seed, a, 0);
+      const ib = await loadSample(png500, strong, seed, b, 0);
+      expect(ib).toEqual(ia);
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+      const ip = await loadSample(png500, train, seed, plain, 0);
+      expect(ip.box).toEqual(ia.box); // RandAugment draws after the crop and flip
+      expect(ip.flipped).toBe(ia.flipped);
+      expect(ia.ops.length).toBeLessThanOrEqual(2);
+      if (ia.ops.length > 0) withOps++;
+      const identityOps = ia.ops.every((op) => op === 'Solarize(256)');
+      expect(Buffer.from(a).equals(Buffer.from(plain))).toBe(identityOps);
+    }
+    expect(withOps).toBeGreaterThan(2);
+  });
+
   it('an output slot that does not fit the buffer is an ArgumentError naming the file', async () => {
     await expect(loadSample(png500, train, 0, new Uint8Array(224 * 224 * 3), 1)).rejects.toThrow(/grad500\.png.*do not fit/);
   });

@@ -4,7 +4,7 @@
 // (Image.blend in float32 with truncation, clipped when extrapolating), and Image.transform
 // AFFINE with PIL's conventions (output pixel centre (x+.5, y+.5) mapped by the inverse matrix,
 // bilinear sampling with edge clamping, pixels mapped outside the image keep the fill colour).
-// Point ops are exact; test/data/image-randaugment.test.ts compares every op with PIL fixtures.
+// test/data/image-randaugment.test.ts compares every op with PIL fixtures: all byte-exact.
 
 export type Rgb = [number, number, number];
 
@@ -145,7 +145,10 @@ export function brightness(img: Uint8Array, factor: number): void {
   blend(new Uint8Array(img.length), img, factor);
 }
 
-/** ImageEnhance.Sharpness: blend with ImageFilter.SMOOTH (3x3 [1 1 1; 1 5 1; 1 1 1] / 13, border copied). */
+/**
+ * ImageEnhance.Sharpness: blend with ImageFilter.SMOOTH (3x3 [1 1 1; 1 5 1; 1 1 1] / 13 in
+ * float32, rounded to nearest, border pixels copied).
+ */
 export function sharpness(img: Uint8Array, width: number, height: number, factor: number): void {
   const deg = Uint8Array.from(img);
   const k1 = f32(1 / 13);
@@ -162,7 +165,7 @@ export function sharpness(img: Uint8Array, width: number, height: number, factor
           const t = f32(f32(f32(img[o + dy - 3] * k1) + f32(img[o + dy] * mid)) + f32(img[o + dy + 3] * k1));
           s = f32(s + t);
         }
-        deg[o] = s <= 0 ? 0 : s >= 255 ? 255 : Math.trunc(s);
+        deg[o] = s <= 0 ? 0 : s >= 255 ? 255 : Math.trunc(s + 0.5);
       }
     }
   }
