@@ -4,7 +4,9 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanImageFolder } from '../../src/data/image-folder';
-import { ImageFolderLoader, type ImageLoaderOptions } from '../../src/data/image-loader';
+import { IMAGENET_NORMALIZATION, ImageFolderLoader, type ImageLoaderOptions } from '../../src/data/image-loader';
+import { loadSample, sampleSpecs } from '../../src/data/image/sample';
+import { mixSeed } from '../../src/data/seeds';
 import { tempDir, writeClassTree } from '../helpers/image-tree';
 
 let dir: string;
@@ -73,6 +75,64 @@ describe('image-folder loader pipeline', () => {
       expect(s.data_stall_s).toBeGreaterThanOrEqual(0);
       expect(s.data_stall_ms_per_step).toBeGreaterThanOrEqual(0);
       expect(s.decode_images_per_s).toBeGreaterThan(0);
+    } finally {
+      l.close();
+    }
+  });
+
+  it("uploads the decoder's bytes of (file, seed(seed, epoch, position)) normalized with ImageNet's statistics, in either memory format", async () => {
+    const plain = loader({ workers: 2 });
+    const last = loader({ workers: 2, memoryFormat: 'channelsLast' });
+    try {
+      const epoch = 4;
+      const k = 2;
+      const a = [...plain.iterate(epoch, k)][0];
+      const b = [...last.iterate(epoch, k)][0];
+      expect(b.images.memoryFormat).toBe('channelsLast');
+      const [x, y] = [a.images.toArray(), b.images.toArray()];  // logical (N, C, H, W) for both
+      expect(Buffer.from(y.buffer).equals(Buffer.from(x.buffer))).toBe(true);
+      const spec = sampleSpecs({ aug: 'basic', size: 16 }).train;
+      const s = 16 * 16;
+      const { mean, std } = IMAGENET_NORMALIZATION;
+      let worst = 0;
+      for (let i = 0; i < a.indices.length; i++) {
+        const raw = new Uint8Array(s * 3);
+        await loadSample(plain.split.files[a.indices[i]], spec, mixSeed(3, epoch, 1, k * 8 + i), raw, 0);
+        for (let c = 0; c < 3; c++) {
+          for (let p = 0; p < s; p++) {
+            const want = (raw[p * 3 + c] / 255 - mean[c]) / std[c];
+            worst = Math.max(worst, Math.abs(x[(i * 3 + c) * s + p] - want));
+          }
+        }
+      }
+      expect(worst).toBeLessThan(1e-5);
+      a.dispose();
+      b.dispose();
+    } finally {
+      plain.close();
+      last.close();
+    }
+  });
+
+  it('does not stall a consumer slower than decoding after the first batch', () => {
+    const l = loader({ workers: 2 });
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    try {
+      const it = l.iterate(0);
+      it.next().value!.dispose();
+      const first = l.takeStats();
+      let n = 0;
+      for (;;) {
+        sleep(250);  // a training step much slower than decoding 8 small images
+        const r = it.next();
+        if (r.done) break;
+        r.value.dispose();
+        n++;
+      }
+      const rest = l.takeStats();
+      console.log(JSON.stringify({ first_batch_stall_ms: 1000 * first.data_stall_s, later_stall_ms_per_batch: rest.data_stall_ms_per_step, batches: n }));
+      expect(n).toBe(7);
+      expect(rest.data_stall_ms_per_step).toBeLessThan(5);
     } finally {
       l.close();
     }
