@@ -104,4 +104,15 @@ describe('bad image files', () => {
       rmSync(small, { recursive: true, force: true });
     }
   });
+
+  it('report workers that cannot load the decoder instead of waiting for them', () => {
+    const decoder = path.join(dir, 'broken-decoder.js');
+    writeFileSync(decoder, "throw new Error('decoder boom');\n");
+    const l = loader({ decoder });
+    try {
+      expect(() => labelsOfEpoch(l, 0)).toThrow(/all 2 decode workers failed to start: decode worker \d failed to start: Error: decoder boom/);
+    } finally {
+      l.close();
+    }
+  });
 });

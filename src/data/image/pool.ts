@@ -139,6 +139,9 @@ export class DecodePool {
   startRun(epoch: number, files: Int32Array, seeds: Uint32Array): number {
     this.checkOpen();
     this.endRun();
+    // Errors of runs that are over (a late worker's) belong to no one now.
+    this.drain();
+    this.errors.length = 0;
     const c = this.ctrl;
     this.planFiles.set(files);
     this.planSeeds.set(seeds);
@@ -172,6 +175,7 @@ export class DecodePool {
       const done = Atomics.load(c, CTRL.DONE + slot);
       if (done >= count) break;
       if (Atomics.load(c, CTRL.ERROR) >= this.run) this.fail();
+      if (Atomics.load(c, CTRL.DEAD) >= this.workers) this.failStart();
       Atomics.wait(c, CTRL.DONE + slot, done, 500);
     }
     this.stats.stallSeconds += (performance.now() - start) / 1000;
@@ -239,12 +243,22 @@ export class DecodePool {
       for (let m = receiveMessageOnPort(p); m !== undefined; m = receiveMessageOnPort(p)) {
         const msg = m.message as WorkerMessage;
         if (msg.kind === 'bad') this.bad.push(msg);
+        else if (msg.phase === 'start') this.startErrors.push(msg);
         else this.errors.push(msg);
       }
     }
   }
 
   private readonly errors: Extract<WorkerMessage, { kind: 'error' }>[] = [];
+  private readonly startErrors: Extract<WorkerMessage, { kind: 'error' }>[] = [];
+
+  /** Every worker failed to start (decoder or sharp not loadable): nothing can decode. */
+  private failStart(): never {
+    this.drain();
+    const e = this.startErrors[0];
+    this.endRun();
+    throw new LayerwiseError('ERR_DECODE', `all ${this.workers} decode workers failed to start: ${e?.message ?? 'no reason reported'}`);
+  }
 
   private fail(): never {
     // The error message was posted before the flag was set; drain once more to be sure it is in.

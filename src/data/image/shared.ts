@@ -25,6 +25,8 @@ export const CTRL = {
   REPLACED: 9,
   /** Workers that have loaded the decoder. */
   READY: 10,
+  /** Workers that failed to start (the reason is posted on the port). */
+  DEAD: 11,
   /** DONE[slot]: samples finished in the batch a slot holds. */
   DONE: 16,
 } as const;
@@ -95,6 +97,8 @@ export interface BadImageMessage {
 /** A worker's fatal error: the run stops with it. */
 export interface ErrorMessage {
   kind: 'error';
+  /** 'start': the worker could not load the decoder; 'run': a sample failed. */
+  phase: 'start' | 'run';
   file: string | null;
   reason: string;
   message: string;

@@ -120,7 +120,7 @@ async function main(): Promise<void> {
       if (!stopped(run)) await work(decoder, spec, run);
     } catch (e) {
       const f = e instanceof FatalError ? e : new FatalError(null, 'error', `decode worker ${init.index}: ${(e as Error).stack ?? e}`);
-      post({ kind: 'error', file: f.file, reason: f.reason, message: f.message });
+      post({ kind: 'error', phase: 'run', file: f.file, reason: f.reason, message: f.message });
       Atomics.store(ctrl, CTRL.ERROR, run);
       for (let s = 0; s < init.slots; s++) Atomics.notify(ctrl, CTRL.DONE + s);
     } finally {
@@ -132,9 +132,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  post({ kind: 'error', file: null, reason: 'error', message: `decode worker ${init.index} failed to start: ${(e as Error).stack ?? e}` });
-  Atomics.store(ctrl, CTRL.ERROR, Math.max(1, Atomics.load(ctrl, CTRL.RUN)));
-  Atomics.add(ctrl, CTRL.READY, 1);
+  post({ kind: 'error', phase: 'start', file: null, reason: 'error', message: `decode worker ${init.index} failed to start: ${(e as Error).stack ?? e}` });
+  Atomics.add(ctrl, CTRL.DEAD, 1);
   for (let s = 0; s < init.slots; s++) Atomics.notify(ctrl, CTRL.DONE + s);
   port.close();
 });
