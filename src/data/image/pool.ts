@@ -117,6 +117,11 @@ export class DecodePool {
     labels.set(o.labels);
     const files = packStrings(o.files);
     if (process.env.UV_THREADPOOL_SIZE === undefined) process.env.UV_THREADPOOL_SIZE = String(Math.max(4, o.workers));
+    // sharp's shared libraries stay loaded while the main thread holds them: without this, the last
+    // worker to exit unloads libvips (glibc dlclose) and the next pool's workers crash loading it
+    // again (lovell/sharp#2263).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('sharp');
     const shared = {
       decoder, spec: o.spec, batchSize: o.batchSize, slots: this.slots, sampleBytes: o.sampleBytes, skipBad: o.skipBad,
       ctrl: this.ctrl.buffer as SharedArrayBuffer, ring: this.ring.buffer as SharedArrayBuffer,
@@ -232,9 +237,11 @@ export class DecodePool {
     if (this.closed) return;
     this.endRun();
     this.closed = true;
+    // Workers leave their loop on RUN -1 and exit by themselves (none is decoding: endRun waited);
+    // no terminate(), which could stop one inside libvips. They are unref'd: they never hold the
+    // process open.
     Atomics.store(this.ctrl, CTRL.RUN, -1);
     Atomics.notify(this.ctrl, CTRL.RUN);
-    for (const w of this.threads) void w.terminate();
     for (const p of this.ports) p.close();
   }
 
