@@ -9,6 +9,7 @@ import { registerInfo } from './info';
 import { registerModels } from './models';
 import { registerPlot } from './plot';
 import { registerProbe } from './probe';
+import { registerRecipes } from './recipes';
 import { registerTrain } from './train';
 
 const program = new Command();
@@ -20,6 +21,7 @@ registerTrain(program);
 registerProbe(program);
 registerEval(program);
 registerModels(program);
+registerRecipes(program);
 registerExport(program);
 registerPlot(program);
 registerBench(program);

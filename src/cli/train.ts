@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { modelNames } from '../models';
 import { ArgumentError } from '../errors';
+import { checkRecipeData, recipe, recipeNames } from '../train/recipes';
 import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, runName, type TrainConfig } from '../train/config';
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
@@ -62,6 +63,7 @@ export function addExtraEvalOptions(cmd: Command): Command {
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model with layer-wise (or baseline) learning rates; writes runs/<name>/');
   addExtraEvalOptions(addModelOptions(cmd))
+    .option('--recipe <name>', `one of the paper's recipes (layerwise recipes lists what each sets; every other option overrides it): ${recipeNames().join(', ')}`, choice(recipeNames()))
     .option('--config <file>', 'JSON config file (camelCase or option names as keys)')
     .option('--name <name>', 'run name: the folder runs/<name> (default: <model>-<lr-mode>-<optimizer>-seed<seed>)')
     .option('--out-dir <dir>', `folder of run folders (default: ${d.outDir})`)
@@ -104,14 +106,15 @@ Examples:
   layerwise train --data cifar10:/data/cifar --model cnn3 --transform crop32-pad4,flip
   layerwise train --data imagenet:/data/imagenet --model resnet50 --aug strong --workers 16 --real-labels real.json
   layerwise train --probe-steps auto                # probe until eta changes < 0.5% over 20 batches (from batch 50)
+  layerwise train --recipe resnet50-sgd-basic --data imagenet:/data/imagenet --precision bf16 --channels-last
   layerwise train --resume runs/cnn-layerwise-sgd-seed0`)
     .action((opts) => {
-      const { config: configFile, resume, json, wdExcludeNormBias, tf32, device, ...rest } = opts;
+      const { config: configFile, resume, json, wdExcludeNormBias, tf32, device, recipe: recipeName, ...rest } = opts;
       let config: TrainConfig;
       let dir: string;
       let checkpoint: LoadedCheckpoint | null = null;
       if (resume) {
-        const ignored = Object.entries({ configFile, wdExcludeNormBias, device, ...rest })
+        const ignored = Object.entries({ configFile, wdExcludeNormBias, device, recipe: recipeName, ...rest })
           .filter(([k, v]) => v !== undefined && !(k === 'larcClip' && v === true))
           .map(([k]) => k);
         if (ignored.length > 0) {
@@ -124,10 +127,13 @@ Examples:
         dir = resume;
       } else {
         const fromFile: Partial<TrainConfig> = configFile ? readConfigFile(configFile) : {};
+        const chosen = recipeName ?? fromFile.recipe ?? null;
+        const fromRecipe: Partial<TrainConfig> = chosen === null ? {} : { ...(recipe(chosen).settings as Partial<TrainConfig>), recipe: chosen };
+        if (chosen !== null) checkRecipeData(recipe(chosen), rest.data ?? fromFile.data);
         const picked = applyDeviceOptions(device, tf32, fromFile.device ?? d.device);
         const fromCli: Partial<TrainConfig> = { ...rest, device: picked, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
         if (opts.larcClip === true) delete (fromCli as Record<string, unknown>).larcClip;
-        config = resolveConfig(fromFile, fromCli);
+        config = resolveConfig(fromFile, fromCli, fromRecipe);
         dir = path.join(config.outDir, runName(config));
         // Without --name, a second run of the same settings gets the next free folder (-2, -3, ...).
         for (let k = 2; config.name === null && existsSync(path.join(dir, 'checkpoint.safetensors')); k++) {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ArgumentError } from '../errors';
 import { DEFAULT_CONVERGENCE, validateConvergence } from '../layerwise/convergence';
 import { modelNames } from '../models';
+import { recipeNames } from './recipes';
 
 import { LR_MODES, type LrMode } from '../optim/build';
 
@@ -83,6 +84,8 @@ export interface TrainConfig {
   precision: 'fp32' | 'bf16' | 'fp16';
   /** Run image tensors channels-last (NHWC in memory), as PyTorch's memory_format=torch.channels_last. */
   channelsLast: boolean;
+  /** The recipe (--recipe, src/train/recipes.ts) whose settings sit under the file's and the command line's; null: none. */
+  recipe: string | null;
   // Image folders (--data imagenet:DIR / folder:DIR; docs/data.md).
   /** Decode worker threads (null: the core count, os.availableParallelism()). */
   workers: number | null;
@@ -156,6 +159,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   device: 'cpu',
   precision: 'fp32',
   channelsLast: false,
+  recipe: null,
   workers: null,
   aug: 'basic',
   mixup: null,
@@ -208,6 +212,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     if (!choices.includes(c[key] as string)) bad(key, c[key], choices.join(', '));
   }
   if (!modelNames().includes(c.model)) bad('model', c.model, modelNames().join(', '));
+  if (c.recipe !== null && !recipeNames().includes(c.recipe)) bad('recipe', c.recipe, recipeNames().join(', '));
   const positiveInt: (keyof TrainConfig)[] = ['epochs', 'batchSize', 'accumulate', 'evalBatchSize', 'logInterval', 'stepSize', 'mupBaseWidth'];
   for (const k of positiveInt) if (!Number.isSafeInteger(c[k]) || (c[k] as number) < 1) bad(k, c[k], 'a positive integer');
   for (const k of ['maxSteps', 'checkpointEvery', 'hidden', 'numClasses'] as const) {
@@ -279,9 +284,9 @@ export function readConfigFile(file: string): Partial<TrainConfig> {
   return out as Partial<TrainConfig>;
 }
 
-/** defaults <- config file <- explicit options; validated. */
-export function resolveConfig(fromFile: Partial<TrainConfig>, fromCli: Partial<TrainConfig>): TrainConfig {
-  return validateConfig({ ...DEFAULT_CONFIG, betas: [...DEFAULT_CONFIG.betas], ...fromFile, ...fromCli } as TrainConfig);
+/** defaults <- recipe <- config file <- explicit options; validated. */
+export function resolveConfig(fromFile: Partial<TrainConfig>, fromCli: Partial<TrainConfig>, fromRecipe: Partial<TrainConfig> = {}): TrainConfig {
+  return validateConfig({ ...DEFAULT_CONFIG, betas: [...DEFAULT_CONFIG.betas], ...fromRecipe, ...fromFile, ...fromCli } as TrainConfig);
 }
 
 export function runName(c: TrainConfig): string {
