@@ -18,6 +18,7 @@
 //     first use; copies are packed into the current buffer, and a buffer is refilled only after
 //     the event recorded after its last copy has completed.
 // A mutex guards the state (the binding calls from the JS main thread only, but it costs nothing).
+// The block bookkeeping (no CUDA calls) is allocator_pool.h, tested on the host.
 #pragma once
 #include <cstdint>
 
