@@ -1,8 +1,10 @@
 // Deterministic memory management: tensors created inside scope(fn) are disposed when fn returns,
 // except those it returns or marks with keep(). Native buffers are reference counted (Storage) so
 // views (reshape, detach) share memory and the last dispose frees it. memory() reports the
-// native live-buffer counts that the tests hold flat over training steps.
-import { addon, type NativeBuffer } from './native/addon';
+// native live-buffer counts that the tests hold flat over training steps, and (with CUDA started)
+// the CUDA caching allocator's statistics; emptyCache() returns its cached blocks to the driver.
+import { addon, type CudaAllocatorStats, type NativeBuffer } from './native/addon';
+import { cudaAllocatorStats, cudaEmptyCache } from './native/cuda-backend';
 
 /** Reference-counted owner of one NativeBuffer, shared by a tensor and its views. */
 export class Storage {
@@ -74,7 +76,13 @@ export interface MemoryInfo {
   peakBytes: number;
   /** Device-to-host reads (toArray, item, ...) on any device since the addon loaded. */
   deviceToHostReads: number;
-  cuda: { liveBuffers: number; liveBytes: number; peakBytes: number };
+  cuda: {
+    liveBuffers: number;
+    liveBytes: number;
+    peakBytes: number;
+    /** The caching allocator (reserved = allocated + cached bytes), null while CUDA is not started. */
+    allocator: CudaAllocatorStats | null;
+  };
 }
 
 export function memory(): MemoryInfo {
@@ -84,6 +92,14 @@ export function memory(): MemoryInfo {
     liveBytes: s.cpu.liveBytes,
     peakBytes: s.cpu.peakBytes,
     deviceToHostReads: s.cpu.deviceToHostReads + s.cuda.deviceToHostReads,
-    cuda: { liveBuffers: s.cuda.liveBuffers, liveBytes: s.cuda.liveBytes, peakBytes: s.cuda.peakBytes },
+    cuda: { liveBuffers: s.cuda.liveBuffers, liveBytes: s.cuda.liveBytes, peakBytes: s.cuda.peakBytes, allocator: cudaAllocatorStats() },
   };
+}
+
+/**
+ * Returns the CUDA allocator's cached (free) blocks to the driver, as torch.cuda.empty_cache();
+ * live tensors are untouched. False when CUDA is not started (nothing is cached).
+ */
+export function emptyCache(): boolean {
+  return cudaEmptyCache();
 }

@@ -4,7 +4,7 @@
 // torch.channels_last). Element types: float32, bfloat16 and float16 storage, int32 labels and
 // uint8 pixels. Ops live in autograd/ops/ (the functional API is src/functional.ts). Memory is
 // released by dispose() or scope() (see memory.ts), never by the garbage collector alone.
-import { DEVICE_IDS, type Device } from './device';
+import { deviceId, type Device } from './device';
 import { ArgumentError, DTypeError, DeviceError, DisposedError, ShapeError } from './errors';
 import { Storage, track, type Disposable } from './memory';
 import { addon, kernels, type NativeBuffer } from './native/addon';
@@ -78,7 +78,7 @@ export class Tensor implements Disposable {
   /** Allocates device memory for a tensor of this shape and type. */
   static allocate(shape: readonly number[], dtype: DType, device: Device): Storage {
     checkShape(shape, 'empty');
-    return new Storage(new addon.NativeBuffer(DEVICE_IDS[device], numelOf(shape) * DTYPE_BYTES[dtype]));
+    return new Storage(new addon.NativeBuffer(deviceId(device), numelOf(shape) * DTYPE_BYTES[dtype]));
   }
 
   /** Uninitialized tensor (contents unspecified). */

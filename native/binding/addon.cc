@@ -1,9 +1,11 @@
-// The core addon's entry point: NativeBuffer, memory statistics, backend loading, error class
-// registration, and every kernel of kernels.h (registered by the generated bindings).
+// The core addon's entry point: NativeBuffer, memory statistics, backend loading and device
+// queries (devices.cc), error class registration, and every kernel of kernels.h (registered by
+// the generated bindings).
 #include <napi.h>
 
 #include "backend.h"
 #include "buffer.h"
+#include "devices.h"
 #include "errors.h"
 #include "generated/kernel_bindings.h"
 
@@ -33,15 +35,6 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value LoadCuda(const Napi::CallbackInfo& info) {
-  if (info.Length() != 1 || !info[0].IsString())
-    throw_native_error(info.Env(), "ERR_INVALID_ARGUMENT", "loadCuda", "expected the library path");
-  std::string error;
-  if (!load_cuda_backend(info[0].As<Napi::String>().Utf8Value(), error))
-    throw_native_error(info.Env(), "ERR_DEVICE_UNAVAILABLE", "loadCuda", error);
-  return info.Env().Undefined();
-}
-
 Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   int device = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
   Backend* be = backend_for(device);
@@ -57,7 +50,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeBuffer", NativeBuffer::Init(env));
   exports.Set("memoryStats", Napi::Function::New(env, MemoryStats, "memoryStats"));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
-  exports.Set("loadCuda", Napi::Function::New(env, LoadCuda, "loadCuda"));
+  register_device_functions(env, exports);
   exports.Set("synchronize", Napi::Function::New(env, Synchronize, "synchronize"));
   Napi::Object kernels = Napi::Object::New(env);
   register_kernels(env, kernels);

@@ -9,13 +9,18 @@
 //   NHWC BatchNorm (channels_last) sums fixed blocks of kRowBlock rows (n*hw positions) in
 //   parallel, each block vectorized across the channels of a row, then adds the block sums in
 //   order; the pointwise passes run over rows, vectorized across channels.
+// The per-channel coefficients and the per-element formulas of BatchNorm live in
+// native/shared/norm_math.h, which the CUDA backend (native/cuda/norm_batchnorm.cu) shares.
 // LayerNorm runs one row per thread; its dgamma/dbeta sum fixed row groups and then add the
-// groups in order. No result depends on the thread count.
+// groups in order. No result depends on the thread count. LayerNorm's scalar math is
+// shared/layernorm_math.h, which the CUDA backend (native/cuda/norm.cu) runs too.
 #include <cmath>
 #include <new>
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/layernorm_math.h"
+#include "shared/norm_math.h"
 
 namespace layerwise::cpu {
 
@@ -145,7 +150,7 @@ void affine(T* y, const T* x, const float* a, const float* b, int64_t n, int64_t
       const T* in = x + r * c;
       T* out = y + r * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) out[j] = from_f32<T>(std::fma(to_f32(in[j]), a[j], b[j]));
+      for (int64_t j = 0; j < c; j++) out[j] = from_f32<T>(shared::bn_affine(to_f32(in[j]), a[j], b[j]));
     }
     return;
   }
@@ -156,7 +161,7 @@ void affine(T* y, const T* x, const float* a, const float* b, int64_t n, int64_t
       T* out = y + (i * c + ch) * hw;
       const float av = a[ch], bv = b[ch];
 #pragma omp simd
-      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(std::fma(to_f32(in[j]), av, bv));
+      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(shared::bn_affine(to_f32(in[j]), av, bv));
     }
 }
 
@@ -173,7 +178,7 @@ void bn_dx(T* dx, const T* dy, const T* x, const float* mean_dy, const float* me
       T* out = dx + r * c;
 #pragma omp simd
       for (int64_t j = 0; j < c; j++)
-        out[j] = from_f32<T>((to_f32(g[j]) - mean_dy[j] - (to_f32(in[j]) - mean[j]) * k[j]) * w[j]);
+        out[j] = from_f32<T>(shared::bn_dx(to_f32(g[j]), to_f32(in[j]), mean_dy[j], mean[j], k[j], w[j]));
     }
     return;
   }
@@ -185,7 +190,7 @@ void bn_dx(T* dx, const T* dy, const T* x, const float* mean_dy, const float* me
       T* out = dx + (i * c + ch) * hw;
       const float md = mean_dy[ch], m = mean[ch], kk = k[ch], ww = w[ch];
 #pragma omp simd
-      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>((to_f32(g[j]) - md - (to_f32(in[j]) - m) * kk) * ww);
+      for (int64_t j = 0; j < hw; j++) out[j] = from_f32<T>(shared::bn_dx(to_f32(g[j]), to_f32(in[j]), md, m, kk, ww));
     }
 }
 
@@ -250,19 +255,9 @@ Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float*
     }
     float* a = s.fv(0, c);
     float* b = s.fv(1, c);
-    const double mom = momentum;
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double var = sq[ch] / count;  // biased: used to normalize
-      const double unbiased = sq[ch] / (count - 1.0);
-      const double invstd = 1.0 / std::sqrt(var + static_cast<double>(eps));
-      save_mean[ch] = static_cast<float>(mean[ch]);
-      save_invstd[ch] = static_cast<float>(invstd);
-      running_mean[ch] = static_cast<float>((1.0 - mom) * running_mean[ch] + mom * mean[ch]);
-      running_var[ch] = static_cast<float>((1.0 - mom) * running_var[ch] + mom * unbiased);
-      const double av = static_cast<double>(gamma[ch]) * invstd;
-      a[ch] = static_cast<float>(av);
-      b[ch] = static_cast<float>(beta[ch] - mean[ch] * av);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_train_channel(mean[ch], sq[ch], count, momentum, eps, gamma[ch], beta[ch], &save_mean[ch],
+                               &save_invstd[ch], &running_mean[ch], &running_var[ch], &a[ch], &b[ch]);
     affine(LW_TYPED(y), xt, a, b, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -279,11 +274,8 @@ Status batchnorm2d_forward_eval(Context& ctx, void* y, const void* x, const floa
     if (!s.init(c)) return no_memory(op, n, c, hw);
     float* a = s.fv(0, c);
     float* b = s.fv(1, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double av = gamma[ch] / std::sqrt(static_cast<double>(running_var[ch]) + eps);
-      a[ch] = static_cast<float>(av);
-      b[ch] = static_cast<float>(beta[ch] - running_mean[ch] * av);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_eval_channel(gamma[ch], beta[ch], running_mean[ch], running_var[ch], eps, &a[ch], &b[ch]);
     affine(LW_TYPED(y), LW_CTYPED(x), a, b, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -311,14 +303,9 @@ Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* 
     float* mean_dy = s.fv(0, c);
     float* k = s.fv(1, c);
     float* w = s.fv(2, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double invstd = save_invstd[ch];
-      dbeta[ch] = static_cast<float>(sum_dy[ch]);
-      dgamma[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd);
-      mean_dy[ch] = static_cast<float>(sum_dy[ch] / count);
-      k[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd * invstd / count);
-      w[ch] = static_cast<float>(gamma[ch] * invstd);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_backward_train_channel(sum_dy[ch], sum_dy_xmu[ch], count, save_invstd[ch], gamma[ch], &dgamma[ch],
+                                        &dbeta[ch], &mean_dy[ch], &k[ch], &w[ch]);
     bn_dx(LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), mean_dy, save_mean, k, w, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -341,12 +328,9 @@ Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* d
     LW_RETURN_IF_ERROR(grad_sums(op, sum_dy, sum_dy_xmu, LW_CTYPED(dy), LW_CTYPED(x), center, n, c, hw, channels_last));
     float* zero = s.fv(0, c);  // mean_dy and k: zero
     float* w = s.fv(1, c);
-    for (int64_t ch = 0; ch < c; ch++) {
-      const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[ch]) + eps);
-      dbeta[ch] = static_cast<float>(sum_dy[ch]);
-      dgamma[ch] = static_cast<float>(sum_dy_xmu[ch] * invstd);
-      w[ch] = static_cast<float>(gamma[ch] * invstd);
-    }
+    for (int64_t ch = 0; ch < c; ch++)
+      shared::bn_backward_eval_channel(sum_dy[ch], sum_dy_xmu[ch], gamma[ch], running_var[ch], eps, &dgamma[ch],
+                                       &dbeta[ch], &w[ch]);
     bn_dx(LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), zero, zero, zero, w, n, c, hw, channels_last);
     return Status::Ok();
   });
@@ -375,19 +359,18 @@ Status layernorm_forward(Context& ctx, void* y, float* save_mean, float* save_rs
         const double d = static_cast<double>(to_f32(in[j])) - mean;
         sq += d * d;
       }
-      const double rstd = 1.0 / std::sqrt(sq / static_cast<double>(cols) + static_cast<double>(eps));
-      save_mean[r] = static_cast<float>(mean);
-      save_rstd[r] = static_cast<float>(rstd);
-      const float a = static_cast<float>(rstd);
-      const float b = static_cast<float>(-mean * rstd);
+      const shared::LayerNormCoeffs k = shared::layernorm_coeffs(mean, sq, cols, eps);
+      save_mean[r] = k.mean;
+      save_rstd[r] = k.rstd;
+      const float a = k.a, b = k.b;
 #pragma omp simd
-      for (int64_t j = 0; j < cols; j++) out[j] = from_f32<T>(std::fma(std::fma(to_f32(in[j]), a, b), gamma[j], beta[j]));
+      for (int64_t j = 0; j < cols; j++) out[j] = from_f32<T>(shared::layernorm_apply(to_f32(in[j]), a, b, gamma[j], beta[j]));
     }
     return Status::Ok();
   });
 }
 
-// Per row, with g = dy * gamma and xhat = (x - mean) * rstd:
+// Per row, with g = dy * gamma and xhat = (x - mean) * rstd (shared/layernorm_math.h):
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat));  dgamma = sum_rows dy * xhat; dbeta = sum_rows dy.
 Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x,
                           const float* gamma, const float* save_mean, const float* save_rstd, DType dtype,
@@ -422,7 +405,7 @@ Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, c
 #pragma omp simd
         for (int64_t j = 0; j < cols; j++) {
           const double gj = static_cast<double>(to_f32(g[j]));
-          accg[j] += gj * static_cast<double>((to_f32(in[j]) - mean) * rstd);
+          accg[j] += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
           accb[j] += gj;
         }
       }
@@ -449,14 +432,14 @@ Status layernorm_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, c
       for (int64_t j = 0; j < cols; j++) {
         const double gj = static_cast<double>(to_f32(g[j])) * static_cast<double>(gamma[j]);
         s1 += gj;
-        s2 += gj * static_cast<double>((to_f32(in[j]) - mean) * rstd);
+        s2 += gj * static_cast<double>(shared::layernorm_xhat(to_f32(in[j]), mean, rstd));
       }
       const float a = static_cast<float>(s1 / static_cast<double>(cols));
       const float b = static_cast<float>(s2 / static_cast<double>(cols));
 #pragma omp simd
       for (int64_t j = 0; j < cols; j++) {
-        const float xhat = (to_f32(in[j]) - mean) * rstd;
-        out[j] = from_f32<T>(rstd * (to_f32(g[j]) * gamma[j] - a - xhat * b));
+        const float xhat = shared::layernorm_xhat(to_f32(in[j]), mean, rstd);
+        out[j] = from_f32<T>(shared::layernorm_dx(to_f32(g[j]), gamma[j], xhat, rstd, a, b));
       }
     }
     return Status::Ok();

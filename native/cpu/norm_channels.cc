@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/layernorm_math.h"
 
 namespace layerwise::cpu {
 
@@ -58,25 +59,26 @@ Status layernorm_channels_forward(Context& ctx, void* y, float* save_mean, float
       }
       float a[kTile], b[kTile];
       for (int64_t p = 0; p < len; p++) {
-        const double rstd = 1.0 / std::sqrt(sq[p] / static_cast<double>(c) + static_cast<double>(eps));
-        save_mean[i * hw + p0 + p] = static_cast<float>(mean[p]);
-        save_rstd[i * hw + p0 + p] = static_cast<float>(rstd);
-        a[p] = static_cast<float>(rstd);
-        b[p] = static_cast<float>(-mean[p] * rstd);
+        const shared::LayerNormCoeffs k = shared::layernorm_coeffs(mean[p], sq[p], c, eps);
+        save_mean[i * hw + p0 + p] = k.mean;
+        save_rstd[i * hw + p0 + p] = k.rstd;
+        a[p] = k.a;
+        b[p] = k.b;
       }
       for (int64_t ch = 0; ch < c; ch++) {
         const T* row = xs + ch * hw;
         T* out = ys + ch * hw;
         const float g = gamma[ch], be = beta[ch];
 #pragma omp simd
-        for (int64_t p = 0; p < len; p++) out[p] = from_f32<T>(std::fma(std::fma(to_f32(row[p]), a[p], b[p]), g, be));
+        for (int64_t p = 0; p < len; p++) out[p] = from_f32<T>(shared::layernorm_apply(to_f32(row[p]), a[p], b[p], g, be));
       }
     }
     return Status::Ok();
   });
 }
 
-// Per position, with g = dy * gamma and xhat = (x - mean) * rstd over the channels:
+// Per position, with g = dy * gamma and xhat = (x - mean) * rstd over the channels (the scalar
+// math in shared/layernorm_math.h, as the CUDA backend's norm.cu):
 //   dx = rstd * (g - mean_c(g) - xhat * mean_c(g * xhat));  dgamma = sum dy * xhat; dbeta = sum dy.
 Status layernorm_channels_backward(Context& ctx, void* dx, float* dgamma, float* dbeta, const void* dy,
                                    const void* x, const float* gamma, const float* save_mean,
@@ -114,7 +116,7 @@ Status layernorm_channels_backward(Context& ctx, void* dx, float* dgamma, float*
 #pragma omp simd reduction(+ : ag, ab)
         for (int64_t p = 0; p < len; p++) {
           const double d = static_cast<double>(to_f32(gr[p]));
-          const double xh = static_cast<double>((to_f32(xr[p]) - mean[p]) * rstd[p]);
+          const double xh = static_cast<double>(shared::layernorm_xhat(to_f32(xr[p]), mean[p], rstd[p]));
           ag += d * xh;
           ab += d;
           s1[p] += d * gm;
@@ -135,8 +137,8 @@ Status layernorm_channels_backward(Context& ctx, void* dx, float* dgamma, float*
         const float gm = gamma[ch];
 #pragma omp simd
         for (int64_t p = 0; p < len; p++) {
-          const float xh = (to_f32(xr[p]) - mean[p]) * rstd[p];
-          dr[p] = from_f32<T>(rstd[p] * (to_f32(gr[p]) * gm - m1[p] - xh * m2[p]));
+          const float xh = shared::layernorm_xhat(to_f32(xr[p]), mean[p], rstd[p]);
+          dr[p] = from_f32<T>(shared::layernorm_dx(to_f32(gr[p]), gm, xh, rstd[p], m1[p], m2[p]));
         }
       }
     }

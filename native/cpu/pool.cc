@@ -8,9 +8,13 @@
 // the padded input (ceil_mode) is accepted as long as it starts inside the input.
 //   NCHW: each (batch, channel) plane is independent; OpenMP over planes.
 //   NHWC: OpenMP over (batch, output row); each output position walks its window once and
-//   vectorizes across blocks of kChannelBlock channels (contiguous in memory). The backward
-//   scatters run per (batch, channel block), so no two threads touch the same dx element.
-// Backward passes of low-precision dtypes accumulate in a float scratch and round once.
+//   vectorizes across blocks of kChannelBlock channels (contiguous in memory).
+// The window math (bounds, divisor, first-max rule) is shared/pool_math.h, which the CUDA backend
+// (native/cuda/pool.cu) runs too. The backward passes scatter per (batch, channel block), so no
+// two threads touch the same dx element (a gather over the windows containing each input, as the
+// CUDA average-pool backward, adds in the same order but runs 4-5x slower here: a divisor per
+// (input, window) pair, no vector loop); low-precision dtypes accumulate in a float scratch and
+// round once.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -19,8 +23,14 @@
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/pool_math.h"
 
 namespace layerwise::cpu {
+
+using shared::AvgWindow;
+using shared::avg_window;
+using shared::max_take;
+using shared::max_window;
 
 namespace {
 
@@ -77,35 +87,6 @@ Status no_memory(const char* op, int64_t n) {
   return Status::Error(StatusCode::kOutOfMemory, op, "no memory for a float gradient of " + std::to_string(n) + " elements");
 }
 
-// Window rows/columns [h0, h1) x [w0, w1) of max pooling, clipped to the input.
-inline void max_window(int64_t& a0, int64_t& a1, int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t in) {
-  a0 = o * stride - pad;
-  a1 = std::min(a0 + kernel, in);
-  a0 = std::max<int64_t>(a0, 0);
-}
-
-// PyTorch's window bounds and divisor for output (oh, ow); returns false for an empty window.
-struct AvgWindow {
-  int64_t h0, h1, w0, w1;
-  float divisor;  // PyTorch divides the window sum by this count
-};
-
-inline bool avg_window(AvgWindow& win, int64_t oh, int64_t ow, int64_t in_h, int64_t in_w,
-                       int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w,
-                       int64_t pad_h, int64_t pad_w, bool count_include_pad) {
-  int64_t h0 = oh * stride_h - pad_h, w0 = ow * stride_w - pad_w;
-  int64_t h1 = std::min(h0 + kernel_h, in_h + pad_h), w1 = std::min(w0 + kernel_w, in_w + pad_w);
-  int64_t padded_count = (h1 - h0) * (w1 - w0);
-  win.h0 = std::max<int64_t>(h0, 0);
-  win.w0 = std::max<int64_t>(w0, 0);
-  win.h1 = std::min(h1, in_h);
-  win.w1 = std::min(w1, in_w);
-  if (win.h0 >= win.h1 || win.w0 >= win.w1) return false;
-  int64_t count = count_include_pad ? padded_count : (win.h1 - win.h0) * (win.w1 - win.w0);
-  win.divisor = static_cast<float>(count);
-  return true;
-}
-
 struct Geometry {
   int64_t batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
 };
@@ -131,7 +112,7 @@ void maxpool_forward_impl(T* y, int32_t* indices, const T* x, const Geometry& g,
           for (int64_t ih = h0; ih < h1; ih++)
             for (int64_t iw = w0; iw < w1; iw++) {
               const float v = to_f32(xp[ih * g.in_w + iw]);
-              if (v > best || std::isnan(v)) {
+              if (max_take(v, best)) {
                 best = v;
                 best_index = ih * g.in_w + iw;
               }
@@ -168,7 +149,7 @@ void maxpool_forward_impl(T* y, int32_t* indices, const T* x, const Geometry& g,
 #pragma omp simd
               for (int64_t j = 0; j < len; j++) {
                 const float v = to_f32(xr[j]);
-                const bool take = v > best[j] || v != v;  // a NaN wins
+                const bool take = max_take(v, best[j]);  // a NaN wins
                 best[j] = take ? v : best[j];
                 idx[j] = take ? at : idx[j];
               }

@@ -2,6 +2,7 @@
 // with the window partition and its inverse (window reverse with the roll back), the gather of the
 // relative position bias table and its scatter-add backward, and the shifted-window attention
 // mask added to the attention logits.
+// The index math is shared/window_math.h, which the CUDA backend (native/cuda/window.cu) runs too.
 //   Partition / reverse: pure data movement of c-element rows, so any dtype is exact; OpenMP over
 //   (window, token row), each thread copying ws rows of c contiguous elements. The two are inverse
 //   permutations, so the backward of each is the other's forward (the contract has no separate
@@ -24,8 +25,9 @@
 
 namespace layerwise::cpu {
 
-using shared::roll_amount;
-using shared::window_source;
+using shared::WindowGrid;
+using shared::window_grid;
+using shared::window_map_index;
 
 namespace {
 
@@ -48,23 +50,16 @@ Status check_windows(const char* op, DType dtype, int64_t batch, int64_t h, int6
 // inverse (map from windows). Element size in bytes; rows of c elements move with memcpy.
 void move_windows(bool to_windows, uint8_t* dst, const uint8_t* src, int64_t elem, int64_t batch,
                   int64_t h, int64_t w, int64_t c, int64_t ws, int64_t shift) {
-  const int64_t nh = h / ws, nw = w / ws;
-  const int64_t roll_h = h > 0 ? roll_amount(shift, h) : 0;
-  const int64_t roll_w = w > 0 ? roll_amount(shift, w) : 0;
+  const WindowGrid g = window_grid(h, w, ws, shift);
   const int64_t row_bytes = c * elem;
-  const int64_t rows = batch * nh * nw * ws;  // (window, r) pairs
+  const int64_t rows = batch * g.nh * g.nw * ws;  // (window, r) pairs
 #pragma omp parallel for schedule(static) if (rows * ws * c > kParallelElements)
   for (int64_t t = 0; t < rows; t++) {
     const int64_t r = t % ws;
     const int64_t win = t / ws;
-    const int64_t ww = win % nw;
-    const int64_t wh = (win / nw) % nh;
-    const int64_t b = win / (nw * nh);
-    const int64_t y = window_source(wh * ws + r, roll_h, h);
-    const int64_t map_row = (b * h + y) * w;
     const int64_t win_row = (win * ws + r) * ws;
     for (int64_t q = 0; q < ws; q++) {
-      const int64_t map_index = map_row + window_source(ww * ws + q, roll_w, w);
+      const int64_t map_index = window_map_index(g, win, r, q);
       const int64_t win_index = win_row + q;
       if (to_windows) {
         std::memcpy(dst + win_index * row_bytes, src + map_index * row_bytes, static_cast<size_t>(row_bytes));
@@ -162,7 +157,7 @@ Status window_mask_add_forward(Context& ctx, void* y, const void* x, const float
     const int64_t planes = batch * num_windows * heads;
 #pragma omp parallel for schedule(static) if (planes * nn > kParallelElements)
     for (int64_t p = 0; p < planes; p++) {
-      const float* m = mask + ((p / heads) % num_windows) * nn;
+      const float* m = mask + shared::mask_window(p, heads, num_windows) * nn;
       const T* xp = xt + p * nn;
       T* yp = yt + p * nn;
 #pragma omp simd

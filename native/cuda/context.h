@@ -40,6 +40,11 @@ struct Context {
   char poison_message[256] = {0};
 };
 
+// The plan caches are created by their family files on first use; the context's destruction
+// releases them with these (each is a no-op on a null cache and leaves the pointer null).
+void destroy_conv_plans(Context& ctx);    // conv2d_plan.cu
+void destroy_matmul_plans(Context& ctx);  // matmul_plan.cu
+
 // ---- errors ----
 // kOk for cudaSuccess; cudaErrorMemoryAllocation becomes kOutOfMemory; sticky errors poison ctx.
 Status cuda_status(Context& ctx, const char* op, cudaError_t err, const char* what = "");

@@ -27,6 +27,8 @@ export interface Workload {
   flops?: number;
   /** Bytes read and written by one step, when memory-bound (reported as GB/s). */
   bytesPerStep?: number;
+  /** Images per step of a model train step (reported as images_per_s). */
+  imagesPerStep?: number;
   /** Run in a child process of its own (its peak RSS is reported as peak_rss_mb), as PyTorch's side. */
   isolated?: boolean;
   /** Warmup steps and the least number of timed steps (default 5 and 5). */

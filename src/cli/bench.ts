@@ -6,7 +6,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('time the workloads of a suite, next to PyTorch on the same machine when it is installed')
-    .option('--suite <name>', 'benchmark suite (cpu)', 'cpu')
+    .option('--suite <name>', 'benchmark suite: cpu, or cuda (GPU train steps, fused optimizer, conv/GEMM throughput)', 'cpu')
     .option('--json', 'print one JSON object per workload')
     .option('--workloads <list>', 'comma-separated subset of the suite')
     .option('--no-torch', 'skip the PyTorch comparison')

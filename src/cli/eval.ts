@@ -8,13 +8,13 @@ import { DEFAULT_CONFIG, resolveConfig, type TrainConfig } from '../train/config
 import { evaluate, nonFiniteNote } from '../train/evaluate';
 import { applyMupReadout } from '../optim/mup';
 import { buildData, buildModel, withMupBase } from '../train/setup';
-import { choice, positiveInt } from './options';
+import { addDeviceOptions, applyDeviceOptions, choice, positiveInt } from './options';
 import { modelEntry, modelNames } from '../models';
 import { loadExternalState } from '../models/weights';
 import type { Tensor } from '../tensor';
 
 export function registerEval(program: Command): void {
-  program
+  const cmd = program
     .command('eval')
     .description("evaluate a run's checkpoint, or a weights file, on the test split")
     .argument('[run]', 'a run folder (uses its config and checkpoint.safetensors)')
@@ -24,7 +24,8 @@ export function registerEval(program: Command): void {
     .option('--hidden <n>', 'hidden width of mlp / cnn', positiveInt)
     .option('--num-classes <n>', "classes of the model's head (default: the data's)", positiveInt)
     .option('--batch-size <n>', 'evaluation batch size', positiveInt)
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON');
+  addDeviceOptions(cmd, "the run's, else cpu")
     .addHelpText('after', `
 Examples:
   layerwise eval runs/cnn-layerwise-sgd-seed0
@@ -45,6 +46,7 @@ Examples:
         weights = loadStateDictFile(weightsFile).tensors;
       }
       if (opts.batchSize) config = { ...config, evalBatchSize: opts.batchSize };
+      config = { ...config, device: applyDeviceOptions(opts.device, opts.tf32, config.device) };
       const data = buildData(config);
       const model = buildModel(config, data);
       if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));

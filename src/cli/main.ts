@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerBench } from './bench';
 import { registerEval } from './eval';
 import { registerExport } from './export';
+import { registerInfo } from './info';
 import { registerModels } from './models';
 import { registerPlot } from './plot';
 import { registerProbe } from './probe';
@@ -22,6 +23,7 @@ registerModels(program);
 registerExport(program);
 registerPlot(program);
 registerBench(program);
+registerInfo(program);
 program.parseAsync(process.argv).catch((e: Error & { code?: string }) => {
   console.error(`layerwise: ${e.message}`);
   process.exit(1);

@@ -1,6 +1,8 @@
 // Parsers for command-line values: each error names the option and what it accepts (commander
 // turns InvalidArgumentError into "error: option '--lr <x>' argument 'abc' is invalid. ...").
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEVICE_CHOICES, resolveDevice, type Device, type DeviceRequest } from '../device';
+import { setTf32 } from '../native/cuda-backend';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -52,4 +54,23 @@ export function choice(allowed: readonly string[]) {
     if (!allowed.includes(value)) throw new InvalidArgumentError(`expected one of: ${allowed.join(', ')}.`);
     return value;
   };
+}
+
+/** --device (cpu, cuda, auto) and --no-tf32: train, probe and eval share them. */
+export function addDeviceOptions(cmd: Command, defaultDevice: string = 'cpu'): Command {
+  return cmd
+    .option('--device <d>', `cpu, cuda, or auto (cuda when a CUDA device works, else cpu; it says which) (default: ${defaultDevice})`, choice(DEVICE_CHOICES))
+    .option('--no-tf32', 'CUDA: float32 matmuls and convolutions without TF32 tensor cores (TF32 is allowed by default)');
+}
+
+/**
+ * Resolves --device (`requested`, or `fallback` when the option was not given) and applies
+ * --no-tf32 on cuda. Prints which device it picked and why on stderr when the choice involved
+ * CUDA. Returns the device for the run's config.
+ */
+export function applyDeviceOptions(requested: DeviceRequest | undefined, tf32: boolean | undefined, fallback: Device): Device {
+  const r = resolveDevice(requested ?? fallback);
+  if (r.requested !== 'cpu') console.error(`layerwise: device ${r.note}`);
+  if (r.device === 'cuda') setTf32(tf32 !== false);
+  return r.device;
 }

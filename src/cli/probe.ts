@@ -7,7 +7,7 @@ import { resolveConfig, type TrainConfig } from '../train/config';
 import { buildData, buildModel, initializeModel, resolveEta } from '../train/setup';
 import { addModelOptions } from './train';
 import { ArgumentError } from '../errors';
-import { probeSteps } from './options';
+import { applyDeviceOptions, probeSteps } from './options';
 
 export function registerProbe(program: Command): void {
   const cmd = program.command('probe').description("run the probe (the paper's Algorithm 1) and write the eta profile");
@@ -22,12 +22,13 @@ Examples:
   layerwise probe --model cnn --steps auto --probe-tol 0.005 --probe-window 20 --probe-min-steps 50
   layerwise probe --model mlp --data tensors:batch.safetensors --batch-size 8 --steps 3 --init-weights w.safetensors`)
     .action((opts) => {
-      const { steps: stepsOpt, probeSteps: alias, out, json, ...rest } = opts;
+      const { steps: stepsOpt, probeSteps: alias, out, json, device, tf32, ...rest } = opts;
       if (stepsOpt !== undefined && alias !== undefined && stepsOpt !== alias) {
         throw new ArgumentError(`--steps ${stepsOpt} and --probe-steps ${alias} disagree; give one of them`);
       }
       const steps = stepsOpt ?? alias ?? 'epoch';
-      const config: TrainConfig = resolveConfig({}, { ...rest, lrMode: 'layerwise', probeSteps: steps });
+      const picked = applyDeviceOptions(device, tf32, 'cpu');
+      const config: TrainConfig = resolveConfig({}, { ...rest, device: picked, lrMode: 'layerwise', probeSteps: steps });
       const data = buildData(config);
       const model = buildModel(config, data);
       initializeModel(model, config);

@@ -10,13 +10,13 @@ import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, ru
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
 import { nonFiniteNote } from '../train/evaluate';
-import { betas, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probeSteps } from './options';
+import { addDeviceOptions, applyDeviceOptions, betas, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probeSteps } from './options';
 
 const d = DEFAULT_CONFIG;
 
 /** Adds the options that `train` and `probe` share (data, model, init, probe). */
 export function addModelOptions(cmd: Command): Command {
-  return cmd
+  return addDeviceOptions(cmd, d.device)
     .option('--data <spec>', `dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, tensors:FILE, synthetic[:N] (default: ${d.data})`)
     .option('--model <name>', `model: ${modelNames().join(', ')} (default: ${d.model})`, choice(modelNames()))
     .option('--hidden <n>', 'hidden width of mlp / cnn (default: the model\'s)', positiveInt)
@@ -35,7 +35,6 @@ export function addModelOptions(cmd: Command): Command {
     .option('--probe-reduce <r>', `probe statistic of |g|: mean, sum (default: ${d.probeReduce})`, choice(['mean', 'sum']))
     .option('--zero-gradient <policy>', `a tensor with no gradient in the probe: error, fallback (eta 1) (default: ${d.zeroGradient})`, choice(['error', 'fallback']))
     .option('--degenerate <policy>', `tensors with G far below the rest: eta1, freeze (default: ${d.degenerate})`, choice(['eta1', 'freeze']))
-    .option('--device <d>', `cpu or cuda (default: ${d.device})`, choice(['cpu', 'cuda']))
     .option('--precision <p>', `matmul/conv arithmetic: fp32, bf16, fp16 (autocast; fp16 adds loss scaling) (default: ${d.precision})`, choice(['fp32', 'bf16', 'fp16']))
     .option('--channels-last', 'image tensors in channels-last (NHWC) memory format');
 }
@@ -86,12 +85,12 @@ Examples:
   layerwise train --probe-steps auto                # probe until eta changes < 0.5% over 20 batches (from batch 50)
   layerwise train --resume runs/cnn-layerwise-sgd-seed0`)
     .action((opts) => {
-      const { config: configFile, resume, json, wdExcludeNormBias, ...rest } = opts;
+      const { config: configFile, resume, json, wdExcludeNormBias, tf32, device, ...rest } = opts;
       let config: TrainConfig;
       let dir: string;
       let checkpoint: LoadedCheckpoint | null = null;
       if (resume) {
-        const ignored = Object.entries({ configFile, wdExcludeNormBias, ...rest })
+        const ignored = Object.entries({ configFile, wdExcludeNormBias, device, ...rest })
           .filter(([k, v]) => v !== undefined && !(k === 'larcClip' && v === true))
           .map(([k]) => k);
         if (ignored.length > 0) {
@@ -100,11 +99,14 @@ Examples:
         checkpoint = loadCheckpoint(resume);
         // Runs saved before a setting existed get its default.
         config = { ...DEFAULT_CONFIG, ...(checkpoint.state.config as Partial<TrainConfig>) } as TrainConfig;
+        config.device = applyDeviceOptions(undefined, tf32, config.device);
         dir = resume;
       } else {
-        const fromCli: Partial<TrainConfig> = { ...rest, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
+        const fromFile: Partial<TrainConfig> = configFile ? readConfigFile(configFile) : {};
+        const picked = applyDeviceOptions(device, tf32, fromFile.device ?? d.device);
+        const fromCli: Partial<TrainConfig> = { ...rest, device: picked, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
         if (opts.larcClip === true) delete (fromCli as Record<string, unknown>).larcClip;
-        config = resolveConfig(configFile ? readConfigFile(configFile) : {}, fromCli);
+        config = resolveConfig(fromFile, fromCli);
         dir = path.join(config.outDir, runName(config));
         // Without --name, a second run of the same settings gets the next free folder (-2, -3, ...).
         for (let k = 2; config.name === null && existsSync(path.join(dir, 'checkpoint.safetensors')); k++) {

@@ -7,6 +7,7 @@
 import type { GradScalerState } from '../optim/grad-scaler';
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { assertNoStickyError } from '../device';
 import { FileFormatError } from '../errors';
 import { loadingFrom, loadStateDictFile, saveStateDict } from '../io/state-dict';
 import type { Module } from '../nn/module';
@@ -62,6 +63,8 @@ export function removeStaleTempFiles(dir: string): string[] {
 }
 
 export function saveCheckpoint(dir: string, model: Module, optimizer: Optimizer, state: RunState): void {
+  // After a sticky CUDA error the device holds garbage: stop rather than overwrite a good checkpoint.
+  assertNoStickyError(`checkpoint of step ${state.step} in ${dir}`);
   removeStaleTempFiles(dir);
   const optimizerFile = optimizerFileName(state.step);
   const { tensors, rest } = optimizerStateToTensors(optimizer.stateDict());

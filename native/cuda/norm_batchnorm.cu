@@ -1,0 +1,354 @@
+// CUDA BatchNorm2d: batchnorm2d_forward_train / _forward_eval / _backward_train / _backward_eval
+// (kernels/norm.h) with the CPU backend's semantics (native/cpu/norm.cc; PyTorch's batch_norm):
+// save_invstd = 1 / sqrt(biased variance + eps), running_var updated with the unbiased variance,
+// running_x = (1 - momentum) * running_x + momentum * batch_x, dgamma / dbeta overwritten, dx may
+// alias dy, eval backward through the running statistics. Own kernels rather than cuDNN (whose
+// batch norm has no eval backward and accumulates in float); the per-channel coefficients and the
+// per-element formulas are native/shared/norm_math.h, the CPU's own, so the CPU tests cover them.
+//
+// Reductions, as on the CPU: two passes (mean, then centered squares; the backward sums centered
+// on the saved or running mean), double accumulation. Each channel's n * hw values are split into
+// `chunks` fixed ranges; one block sums one range of one channel (NCHW: 256 threads over the
+// range's positions; NHWC: a 32-channel x 8-row tile, coalesced across channels) into a partial,
+// and one thread per channel then adds its partials in order. The chunk count depends only on the
+// shape and the device's SM count, so results repeat run to run. Pointwise passes (affine, dx)
+// are grid-stride loops over the tensor.
+#include <algorithm>
+
+#include "cuda/context.h"
+#include "shared/norm_math.h"
+
+namespace layerwise::cuda {
+
+namespace {
+
+enum class Sum { kPlain, kSquares, kCentered };  // sum a; sum (a - center)^2; (sum a, sum a * (b - center))
+
+template <Sum kind, typename T, typename C>
+__device__ __forceinline__ void accumulate(double& u, double& v, const T* a, const T* b, const C* center, int64_t ch,
+                                           int64_t off) {
+  const double av = static_cast<double>(to_f32(a[off]));
+  if constexpr (kind == Sum::kPlain) {
+    u += av;
+  } else if constexpr (kind == Sum::kSquares) {
+    const double d = av - static_cast<double>(center[ch]);
+    u += d * d;
+  } else {
+    u += av;
+    v += av * (static_cast<double>(to_f32(b[off])) - static_cast<double>(center[ch]));
+  }
+}
+
+// NCHW partials: block (chunk, channel) sums positions [chunk * len, ...) of the channel's n * hw
+// values, position j at ((j / hw) * c + ch) * hw + j % hw.
+template <Sum kind, typename T, typename C>
+__global__ void partial_nchw(double* p1, double* p2, const T* a, const T* b, const C* center, int64_t n, int64_t c,
+                             int64_t hw, int64_t chunks) {
+  __shared__ double s1[kThreads], s2[kThreads];
+  const int64_t m = n * hw, len = (m + chunks - 1) / chunks, chunk = blockIdx.x;
+  const int64_t j0 = chunk * len, j1 = j0 + len < m ? j0 + len : m;
+  const int t = threadIdx.x;
+  for (int64_t ch = blockIdx.y; ch < c; ch += gridDim.y) {
+    double u = 0.0, v = 0.0;
+    for (int64_t j = j0 + t; j < j1; j += blockDim.x) {
+      const int64_t i = j / hw;
+      accumulate<kind>(u, v, a, b, center, ch, (i * c + ch) * hw + (j - i * hw));
+    }
+    s1[t] = u;
+    s2[t] = v;
+    __syncthreads();
+    for (int w = blockDim.x / 2; w > 0; w >>= 1) {
+      if (t < w) {
+        s1[t] += s1[t + w];
+        s2[t] += s2[t + w];
+      }
+      __syncthreads();
+    }
+    if (t == 0) {
+      p1[ch * chunks + chunk] = s1[0];
+      if (kind == Sum::kCentered) p2[ch * chunks + chunk] = s2[0];
+    }
+    __syncthreads();
+  }
+}
+
+constexpr int kTileC = 32, kTileR = 8;  // NHWC tile: channels (threadIdx.x) x rows (threadIdx.y)
+
+// NHWC partials: block (chunk, channel tile) sums rows [chunk * len, ...) of rows x c values.
+template <Sum kind, typename T, typename C>
+__global__ void partial_nhwc(double* p1, double* p2, const T* a, const T* b, const C* center, int64_t rows, int64_t c,
+                             int64_t chunks) {
+  __shared__ double s1[kTileR][kTileC + 1], s2[kTileR][kTileC + 1];
+  const int64_t len = (rows + chunks - 1) / chunks, chunk = blockIdx.x;
+  const int64_t r0 = chunk * len, r1 = r0 + len < rows ? r0 + len : rows;
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  for (int64_t tile = blockIdx.y; tile * kTileC < c; tile += gridDim.y) {
+    const int64_t ch = tile * kTileC + tx;
+    double u = 0.0, v = 0.0;
+    if (ch < c)
+      for (int64_t r = r0 + ty; r < r1; r += kTileR) accumulate<kind>(u, v, a, b, center, ch, r * c + ch);
+    s1[ty][tx] = u;
+    s2[ty][tx] = v;
+    __syncthreads();
+    if (ty == 0 && ch < c) {
+      double x1 = 0.0, x2 = 0.0;
+      for (int k = 0; k < kTileR; k++) {
+        x1 += s1[k][tx];
+        x2 += s2[k][tx];
+      }
+      p1[ch * chunks + chunk] = x1;
+      if (kind == Sum::kCentered) p2[ch * chunks + chunk] = x2;
+    }
+    __syncthreads();
+  }
+}
+
+// Scratch of one call: partials (2, c, chunks) doubles, center (c) doubles, coefficients (4, c)
+// floats, in one block from the caching allocator (freed when the call returns, stream ordered).
+struct Work {
+  Context& ctx;
+  void* block = nullptr;
+  double *p1 = nullptr, *p2 = nullptr, *center = nullptr;
+  float* f[4] = {nullptr, nullptr, nullptr, nullptr};
+  int64_t chunks = 1;
+  explicit Work(Context& c) : ctx(c) {}
+  ~Work() {
+    if (block != nullptr) scratch_free(ctx, block);
+  }
+  Status init(const char* op, int64_t c, int64_t chunk_count) {
+    chunks = chunk_count;
+    const int64_t doubles = 2 * c * chunks + c;
+    LW_STATUS_TRY(scratch_alloc(ctx, op, &block, doubles * 8 + 4 * c * 4));
+    p1 = static_cast<double*>(block);
+    p2 = p1 + c * chunks;
+    center = p2 + c * chunks;
+    for (int i = 0; i < 4; i++) f[i] = reinterpret_cast<float*>(center + c) + i * c;
+    return Status::Ok();
+  }
+};
+
+// Ranges per channel: about 8 blocks per SM in all, each range at least `least` values (rows).
+int64_t chunk_count(const Context& ctx, int64_t values, int64_t channel_blocks, int64_t least) {
+  const int64_t sms = ctx.props.multiProcessorCount > 0 ? ctx.props.multiProcessorCount : 80;
+  const int64_t want = (8 * sms + channel_blocks - 1) / channel_blocks;
+  const int64_t most = std::max<int64_t>(1, std::min<int64_t>(4096, (values + least - 1) / least));
+  return std::max<int64_t>(1, std::min(want, most));
+}
+
+Status init_work(Work& w, const Context& ctx, const char* op, int64_t n, int64_t c, int64_t hw, bool channels_last) {
+  const int64_t chunks = channels_last ? chunk_count(ctx, n * hw, (c + kTileC - 1) / kTileC, 64)
+                                       : chunk_count(ctx, n * hw, c, 2048);
+  return w.init(op, c, chunks);
+}
+
+// Per-channel sums of `kind` into w.p1 (and w.p2), in either layout.
+template <Sum kind, typename T, typename C>
+Status partials(Context& ctx, const char* op, Work& w, const T* a, const T* b, const C* center, int64_t n, int64_t c,
+                int64_t hw, bool channels_last) {
+  if (channels_last) {
+    const int64_t tiles = (c + kTileC - 1) / kTileC;
+    const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(tiles, 65535)));
+    partial_nhwc<kind><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+  } else {
+    const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(c, 65535)));
+    partial_nchw<kind><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
+  }
+  return check_launch(ctx, op);
+}
+
+__device__ __forceinline__ double total(const double* p, int64_t ch, int64_t chunks) {
+  double s = 0.0;
+  for (int64_t k = 0; k < chunks; k++) s += p[ch * chunks + k];
+  return s;
+}
+
+struct MeanFinal {
+  double* mean;
+  const double* p1;
+  int64_t chunks;
+  double count;
+  __device__ void operator()(int64_t ch) const { mean[ch] = total(p1, ch, chunks) / count; }
+};
+
+struct TrainFinal {
+  const double* mean;
+  const double* p1;  // centered squares
+  int64_t chunks;
+  double count;
+  float momentum, eps;
+  const float *gamma, *beta;
+  float *save_mean, *save_invstd, *running_mean, *running_var, *a, *b;
+  __device__ void operator()(int64_t ch) const {
+    shared::bn_train_channel(mean[ch], total(p1, ch, chunks), count, momentum, eps, gamma[ch], beta[ch],
+                             &save_mean[ch], &save_invstd[ch], &running_mean[ch], &running_var[ch], &a[ch], &b[ch]);
+  }
+};
+
+struct EvalCoefficients {
+  const float *gamma, *beta, *running_mean, *running_var;
+  float eps;
+  float *a, *b;
+  __device__ void operator()(int64_t ch) const {
+    shared::bn_eval_channel(gamma[ch], beta[ch], running_mean[ch], running_var[ch], eps, &a[ch], &b[ch]);
+  }
+};
+
+struct BackwardTrainFinal {
+  const double *p1, *p2;  // sum dy, sum dy * (x - save_mean)
+  int64_t chunks;
+  double count;
+  const float *save_invstd, *gamma;
+  float *dgamma, *dbeta, *mean_dy, *k, *w;
+  __device__ void operator()(int64_t ch) const {
+    shared::bn_backward_train_channel(total(p1, ch, chunks), total(p2, ch, chunks), count, save_invstd[ch], gamma[ch],
+                                      &dgamma[ch], &dbeta[ch], &mean_dy[ch], &k[ch], &w[ch]);
+  }
+};
+
+struct BackwardEvalFinal {
+  const double *p1, *p2;  // sum dy, sum dy * (x - running_mean)
+  int64_t chunks;
+  const float *gamma, *running_var;
+  float eps;
+  float *dgamma, *dbeta, *w;
+  __device__ void operator()(int64_t ch) const {
+    shared::bn_backward_eval_channel(total(p1, ch, chunks), total(p2, ch, chunks), gamma[ch], running_var[ch], eps,
+                                     &dgamma[ch], &dbeta[ch], &w[ch]);
+  }
+};
+
+__device__ __forceinline__ int64_t channel_of(int64_t i, int64_t c, int64_t hw, bool channels_last) {
+  return channels_last ? i % c : (i / hw) % c;
+}
+
+template <typename T>
+struct Affine {
+  T* y;
+  const T* x;
+  const float *a, *b;
+  int64_t c, hw;
+  bool channels_last;
+  __device__ void operator()(int64_t i) const {
+    const int64_t ch = channel_of(i, c, hw, channels_last);
+    y[i] = from_f32<T>(shared::bn_affine(to_f32(x[i]), a[ch], b[ch]));
+  }
+};
+
+// dx = bn_dx(dy, x, mean_dy, mean, k, w); eval mode passes zeros for mean_dy, mean and k, as the CPU.
+template <typename T>
+struct Dx {
+  T* dx;
+  const T *dy, *x;
+  const float *mean_dy, *mean, *k, *w;
+  int64_t c, hw;
+  bool channels_last, eval;
+  __device__ void operator()(int64_t i) const {
+    const int64_t ch = channel_of(i, c, hw, channels_last);
+    const float md = eval ? 0.0f : mean_dy[ch], m = eval ? 0.0f : mean[ch], kk = eval ? 0.0f : k[ch];
+    dx[i] = from_f32<T>(shared::bn_dx(to_f32(dy[i]), to_f32(x[i]), md, m, kk, w[ch]));
+  }
+};
+
+// norm.cc's check_bn: sizes >= 0 and, in training, at least min_count values per channel.
+Status check_bn(const char* op, int64_t n, int64_t c, int64_t hw, int64_t min_count) {
+  LW_STATUS_TRY(check_sizes(op, {{"n", n}, {"c", c}, {"hw", hw}}));
+  if (c > 0 && n * hw < min_count)
+    return Status::Invalid(op, "expected more than " + std::to_string(min_count - 1) +
+                                   " value(s) per channel in training mode (" +
+                                   describe({{"n", n}, {"c", c}, {"hw", hw}}) + ")");
+  return Status::Ok();
+}
+
+}  // namespace
+
+#define LW_TYPED(ptr) static_cast<T*>(ptr)
+#define LW_CTYPED(ptr) static_cast<const T*>(ptr)
+
+Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float* save_invstd, float* running_mean,
+                                 float* running_var, const void* x, const float* gamma, const float* beta, DType dtype,
+                                 int64_t n, int64_t c, int64_t hw, bool channels_last, float momentum, float eps) {
+  const char* op = "batchnorm2d_forward_train";
+  LW_STATUS_TRY(check_context(ctx, op));
+  LW_STATUS_TRY(check_bn(op, n, c, hw, 2));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    if (c == 0) return Status::Ok();
+    const T* xt = LW_CTYPED(x);
+    Work w(ctx);
+    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    const double count = static_cast<double>(n * hw);
+    LW_STATUS_TRY(partials<Sum::kPlain>(ctx, op, w, xt, xt, w.center, n, c, hw, channels_last));
+    LW_STATUS_TRY(launch_for(ctx, op, c, MeanFinal{w.center, w.p1, w.chunks, count}));
+    LW_STATUS_TRY(partials<Sum::kSquares>(ctx, op, w, xt, xt, w.center, n, c, hw, channels_last));
+    LW_STATUS_TRY(launch_for(ctx, op, c,
+                             TrainFinal{w.center, w.p1, w.chunks, count, momentum, eps, gamma, beta, save_mean,
+                                        save_invstd, running_mean, running_var, w.f[0], w.f[1]}));
+    return launch_for(ctx, op, n * c * hw, Affine<T>{LW_TYPED(y), xt, w.f[0], w.f[1], c, hw, channels_last});
+  });
+}
+
+Status batchnorm2d_forward_eval(Context& ctx, void* y, const void* x, const float* gamma, const float* beta,
+                                const float* running_mean, const float* running_var, DType dtype, int64_t n, int64_t c,
+                                int64_t hw, bool channels_last, float eps) {
+  const char* op = "batchnorm2d_forward_eval";
+  LW_STATUS_TRY(check_context(ctx, op));
+  LW_STATUS_TRY(check_bn(op, n, c, hw, 0));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    if (c == 0 || n * hw == 0) return Status::Ok();
+    Work w(ctx);
+    LW_STATUS_TRY(w.init(op, c, 1));
+    LW_STATUS_TRY(launch_for(ctx, op, c, EvalCoefficients{gamma, beta, running_mean, running_var, eps, w.f[0], w.f[1]}));
+    return launch_for(ctx, op, n * c * hw, Affine<T>{LW_TYPED(y), LW_CTYPED(x), w.f[0], w.f[1], c, hw, channels_last});
+  });
+}
+
+// dx = gamma * invstd * (dy - sum(dy) / M - (x - mean) * invstd^2 * sum(dy * (x - mean)) / M), M = n * hw;
+// the sums finish (on the stream) before dx is written, so dx may alias dy.
+Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x,
+                                  const float* gamma, const float* save_mean, const float* save_invstd, DType dtype,
+                                  int64_t n, int64_t c, int64_t hw, bool channels_last) {
+  const char* op = "batchnorm2d_backward_train";
+  LW_STATUS_TRY(check_context(ctx, op));
+  LW_STATUS_TRY(check_bn(op, n, c, hw, 1));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    if (c == 0) return Status::Ok();
+    Work w(ctx);
+    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    LW_STATUS_TRY(partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), save_mean, n, c, hw, channels_last));
+    LW_STATUS_TRY(launch_for(ctx, op, c,
+                             BackwardTrainFinal{w.p1, w.p2, w.chunks, static_cast<double>(n * hw), save_invstd, gamma,
+                                                dgamma, dbeta, w.f[0], w.f[1], w.f[2]}));
+    return launch_for(ctx, op, n * c * hw,
+                      Dx<T>{LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), w.f[0], save_mean, w.f[1], w.f[2], c, hw,
+                            channels_last, false});
+  });
+}
+
+// Running statistics are constants here: dx = dy * gamma / sqrt(running_var + eps).
+Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* dbeta, const void* dy, const void* x,
+                                 const float* gamma, const float* running_mean, const float* running_var, DType dtype,
+                                 int64_t n, int64_t c, int64_t hw, bool channels_last, float eps) {
+  const char* op = "batchnorm2d_backward_eval";
+  LW_STATUS_TRY(check_context(ctx, op));
+  LW_STATUS_TRY(check_bn(op, n, c, hw, 0));
+  return dispatch_float(dtype, op, [&](auto tag) {
+    using T = decltype(tag);
+    if (c == 0) return Status::Ok();
+    Work w(ctx);
+    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    LW_STATUS_TRY(
+        partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), running_mean, n, c, hw, channels_last));
+    LW_STATUS_TRY(launch_for(ctx, op, c,
+                             BackwardEvalFinal{w.p1, w.p2, w.chunks, gamma, running_var, eps, dgamma, dbeta, w.f[0]}));
+    return launch_for(ctx, op, n * c * hw,
+                      Dx<T>{LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), nullptr, nullptr, nullptr, w.f[0], c, hw,
+                            channels_last, true});
+  });
+}
+
+#undef LW_TYPED
+#undef LW_CTYPED
+
+}  // namespace layerwise::cuda
