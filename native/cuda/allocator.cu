@@ -62,6 +62,21 @@ Status release_cached(Context& ctx, Allocator& a, const char* op) {
   return st;
 }
 
+// kOutOfMemory naming the bytes asked (and the segment tried), the device's free and total memory
+// and what the cache holds.
+Status out_of_memory(Allocator& a, const char* op, int64_t asked, int64_t segment) {
+  size_t free_bytes = 0, total_bytes = 0;
+  (void)cudaMemGetInfo(&free_bytes, &total_bytes);
+  (void)cudaGetLastError();
+  const PoolStats& s = a.pools.stats;
+  return Status::Error(StatusCode::kOutOfMemory, op,
+                       "out of device memory: asked " + mib(asked) +
+                           (segment > 0 ? " (a segment of " + mib(segment) + ")" : std::string()) + ", free " +
+                           mib(static_cast<int64_t>(free_bytes)) + " of " + mib(static_cast<int64_t>(total_bytes)) +
+                           " on the device, the cache holds " + mib(s.reserved_bytes) + " (" + mib(s.allocated_bytes) +
+                           " allocated)");
+}
+
 // A new segment for `size` (rounded) bytes, taken from its start: cudaMalloc, and once more after
 // releasing the cache when the device is full.
 Status take_new_segment(Context& ctx, Allocator& a, const char* op, int64_t size, void** out) {
@@ -75,15 +90,7 @@ Status take_new_segment(Context& ctx, Allocator& a, const char* op, int64_t size
   }
   if (err == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
-    size_t free_bytes = 0, total_bytes = 0;
-    (void)cudaMemGetInfo(&free_bytes, &total_bytes);
-    (void)cudaGetLastError();
-    const PoolStats& s = a.pools.stats;
-    return Status::Error(StatusCode::kOutOfMemory, op,
-                         "out of device memory: asked " + mib(size) + " (a segment of " + mib(bytes) + "), free " +
-                             mib(static_cast<int64_t>(free_bytes)) + " of " + mib(static_cast<int64_t>(total_bytes)) +
-                             " on the device, the cache holds " + mib(s.reserved_bytes) + " (" + mib(s.allocated_bytes) +
-                             " allocated)");
+    return out_of_memory(a, op, size, bytes);
   }
   LW_STATUS_TRY(cuda_status(ctx, op, err, "cudaMalloc"));
   *out = a.pools.take_segment(static_cast<char*>(ptr), bytes, size);
@@ -107,11 +114,10 @@ Status allocator_create(Context& ctx) {
 Status scratch_alloc(Context& ctx, const char* op, void** out, int64_t bytes) {
   LW_STATUS_TRY(check_context(ctx, op));
   if (bytes < 0) return Status::Invalid(op, "negative allocation size " + std::to_string(bytes));
-  if (bytes > kMaxRequest)
-    return Status::Error(StatusCode::kOutOfMemory, op, "out of device memory: asked " + mib(bytes) + ", more than any device holds");
   if (ctx.allocator == nullptr) return Status::Invalid(op, "the CUDA context has no allocator");
   Allocator& a = *ctx.allocator;
   std::lock_guard<std::mutex> lock(a.mutex);
+  if (bytes > kMaxRequest) return out_of_memory(a, op, bytes, 0);
   try {
     const int64_t size = BlockPools::round_size(bytes);
     *out = a.pools.take_cached(size);

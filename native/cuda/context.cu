@@ -156,6 +156,8 @@ Status chosen_device(int count, int* device) {
 }
 
 void destroy(Context* c) {
+  destroy_conv_plans(*c);
+  destroy_matmul_plans(*c);
   if (c->cudnn != nullptr) (void)cudnnDestroy(c->cudnn);
   if (c->cublaslt != nullptr) (void)cublasLtDestroy(c->cublaslt);
   if (c->copy_stream != nullptr) (void)cudaStreamDestroy(c->copy_stream);
