@@ -78,7 +78,7 @@ function bindingFor(k) {
   const lists = [];
   k.params.forEach((p, i) => {
     if (p.kind === 'buffer') {
-      out.push(`  BufferArg buf_${p.name} = args.buffer(${i}, "${p.name}");`);
+      out.push(`  BufferArg buf_${p.name} = args.${p.optional ? 'optional_buffer' : 'buffer'}(${i}, "${p.name}");`);
       buffers.push(p);
     } else if (p.kind === 'bufferList') {
       out.push(`  std::vector<BufferArg> list_${p.name} = args.buffer_list(${i}, "${p.name}");`);
@@ -105,7 +105,8 @@ function bindingFor(k) {
     if (p.kind === 'buffer' && p.shape) {
       const text = `(${p.shape.join(', ')})`;
       const elem = p.elem ?? `dtype_size(${p.dtypeParam})`;
-      out.push(`  args.require_elements(buf_${p.name}, ${elem}, {${p.shape.map((d) => `static_cast<int64_t>(${d})`).join(', ')}}, "${text}");`);
+      const guard = p.optional ? `if (buf_${p.name}.present) ` : '';
+      out.push(`  ${guard}args.require_elements(buf_${p.name}, ${elem}, {${p.shape.map((d) => `static_cast<int64_t>(${d})`).join(', ')}}, "${text}");`);
     } else if (p.kind === 'hostArray' && p.shape) {
       out.push(`  args.require_length(${p.name}, "${p.name}", ${p.shape.join(' * ')});`);
     } else if (p.kind === 'hostBytes' && k.params.some((q) => q.name === 'bytes')) {
@@ -197,7 +198,7 @@ ${[...families.keys()].map((f) => `void register_${f}_kernels(Napi::Env env, Nap
 }
 
 function tsType(p) {
-  if (p.kind === 'buffer') return 'NativeBuffer';
+  if (p.kind === 'buffer') return p.optional ? 'NativeBuffer | null' : 'NativeBuffer';
   if (p.kind === 'bufferList') return 'readonly NativeBuffer[]';
   if (p.kind === 'hostArray') return p.cType === 'float' ? 'Float32Array | readonly number[]' : p.cType === 'double' ? 'Float64Array | readonly number[]' : 'readonly number[]';
   if (p.kind === 'hostBytes') return 'ArrayBufferView';

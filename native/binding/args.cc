@@ -27,6 +27,11 @@ BufferArg ArgReader::buffer(size_t i, const char* name) {
   return BufferArg{b->ptr(), b->bytes(), b->device(), name};
 }
 
+BufferArg ArgReader::optional_buffer(size_t i, const char* name) {
+  if (info_[i].IsNull()) return BufferArg{nullptr, 0, -1, name, false};
+  return buffer(i, name);
+}
+
 std::vector<BufferArg> ArgReader::buffer_list(size_t i, const char* name) {
   Napi::Value v = info_[i];
   if (!v.IsArray()) fail("ERR_INVALID_ARGUMENT", std::string(name) + " must be an array of NativeBuffers");
@@ -157,7 +162,8 @@ Backend& ArgReader::backend(std::initializer_list<const BufferArg*> buffers,
                                       " is on " + device_name(b.device));
     }
   };
-  for (const BufferArg* b : buffers) visit(*b);
+  for (const BufferArg* b : buffers)
+    if (b->present) visit(*b);
   for (const auto* l : lists)
     for (const BufferArg& b : *l) visit(b);
   if (device < 0) device = kDeviceCpu;

@@ -22,6 +22,7 @@ struct BufferArg {
   int64_t bytes = 0;
   int device = 0;
   const char* name = "";
+  bool present = true;  // false for a null optional buffer (ptr is then nullptr)
 };
 
 struct HostBytes {
@@ -34,6 +35,8 @@ class ArgReader {
   ArgReader(const Napi::CallbackInfo& info, const char* op, size_t expected);
 
   BufferArg buffer(size_t i, const char* name);
+  // A buffer the kernel allows to be absent (`// (..), or null` in kernels.h): JS null gives present = false.
+  BufferArg optional_buffer(size_t i, const char* name);
   std::vector<BufferArg> buffer_list(size_t i, const char* name);
   int64_t integer(size_t i, const char* name);
   double number(size_t i, const char* name);

@@ -1,7 +1,7 @@
 // CPU activations: ReLU, GELU (erf form), row-wise softmax and inverted dropout, forward and
-// backward, for float32, bfloat16 and float16 storage (arithmetic in float). The math (exp,
-// normal CDF, dropout hash) lives in native/shared/activation_math.h, which the CUDA backend
-// will compile too.
+// backward, for float32, bfloat16 and float16 storage (arithmetic in float). The per-element
+// math (exp, normal CDF, GELU and its derivative, dropout hash) lives in
+// native/shared/activation_math.h, which native/cuda/activation*.cu compiles too.
 // References: torch.nn.ReLU, torch.nn.GELU(approximate='none'), torch.nn.Softmax(dim=-1),
 // torch.nn.Dropout (https://pytorch.org/docs/stable/nn.html).
 #include <cmath>
@@ -12,26 +12,21 @@
 
 namespace layerwise::cpu {
 
+using shared::drop_path_factor;
 using shared::dropout_keep;
 using shared::dropout_scale;
+using shared::dropout_value;
 using shared::exp_f32;
-using shared::normal_cdf;
-using shared::select_f32;
+using shared::gelu_grad;
+using shared::gelu_value;
+using shared::keep_or_zero;
+using shared::relu_grad_keep;
+using shared::relu_keep;
+using shared::softmax_grad;
 
 namespace {
 
 constexpr int64_t kParallelMin = 1 << 15;
-
-// keep ? v : 0 without a branch; for 16-bit storage on the bits (zero is all-zero bits), so the
-// loop vectorizes and never rounds.
-template <typename T>
-inline T keep_or_zero(bool keep, T v) {
-  if constexpr (std::is_same_v<T, float>) {
-    return select_f32(keep, v, 0.0f);
-  } else {
-    return T{static_cast<uint16_t>(v.bits & static_cast<uint16_t>(0u - static_cast<uint16_t>(keep)))};
-  }
-}
 
 Status check_probability(const char* op, float p, int64_t n) {
   LW_RETURN_IF_ERROR(check_sizes(op, {{"n", n}}));
@@ -49,7 +44,7 @@ Status relu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
     T* yt = static_cast<T*>(y);
     const T* xt = static_cast<const T*>(x);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; i++) yt[i] = keep_or_zero(!(to_f32(xt[i]) < 0.0f), xt[i]);  // NaN passes through
+    for (int64_t i = 0; i < n; i++) yt[i] = keep_or_zero(relu_keep(to_f32(xt[i])), xt[i]);  // NaN passes through
     return Status::Ok();
   });
 }
@@ -63,7 +58,7 @@ Status relu_backward(Context& ctx, void* dx, const void* dy, const void* y, DTyp
     const T* dyt = static_cast<const T*>(dy);
     const T* yt = static_cast<const T*>(y);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; i++) dxt[i] = keep_or_zero(!(to_f32(yt[i]) <= 0.0f), dyt[i]);
+    for (int64_t i = 0; i < n; i++) dxt[i] = keep_or_zero(relu_grad_keep(to_f32(yt[i])), dyt[i]);
     return Status::Ok();
   });
 }
@@ -75,15 +70,12 @@ Status gelu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
     T* yt = static_cast<T*>(y);
     const T* xt = static_cast<const T*>(x);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin / 8)
-    for (int64_t i = 0; i < n; i++) {
-      const float v = to_f32(xt[i]);
-      yt[i] = from_f32<T>(v * normal_cdf(v));
-    }
+    for (int64_t i = 0; i < n; i++) yt[i] = from_f32<T>(gelu_value(to_f32(xt[i])));
     return Status::Ok();
   });
 }
 
-// d/dx [x Phi(x)] = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi).
+// dx = dy * d/dx [x Phi(x)] (shared::gelu_grad).
 Status gelu_backward(Context& ctx, void* dx, const void* dy, const void* x, DType dtype, int64_t n) {
   LW_RETURN_IF_ERROR(check_sizes("gelu_backward", {{"n", n}}));
   return dispatch_float(dtype, "gelu_backward", [&](auto tag) {
@@ -92,11 +84,7 @@ Status gelu_backward(Context& ctx, void* dx, const void* dy, const void* x, DTyp
     const T* dyt = static_cast<const T*>(dy);
     const T* xt = static_cast<const T*>(x);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin / 8)
-    for (int64_t i = 0; i < n; i++) {
-      const float v = to_f32(xt[i]);
-      const float pdf = 0.39894228040143268f * exp_f32(-0.5f * v * v);
-      dxt[i] = from_f32<T>(to_f32(dyt[i]) * std::fma(v, pdf, normal_cdf(v)));
-    }
+    for (int64_t i = 0; i < n; i++) dxt[i] = from_f32<T>(to_f32(dyt[i]) * gelu_grad(to_f32(xt[i])));
     return Status::Ok();
   });
 }
@@ -155,7 +143,7 @@ Status softmax_backward(Context& ctx, void* dx, const void* dy, const void* y, D
       for (int64_t j = 0; j < cols; j++) s += static_cast<double>(to_f32(dyr[j])) * static_cast<double>(to_f32(yr[j]));
       const float sf = static_cast<float>(s);
 #pragma omp simd
-      for (int64_t j = 0; j < cols; j++) dxr[j] = from_f32<T>(to_f32(yr[j]) * (to_f32(dyr[j]) - sf));
+      for (int64_t j = 0; j < cols; j++) dxr[j] = from_f32<T>(softmax_grad(to_f32(yr[j]), to_f32(dyr[j]), sf));
     }
     return Status::Ok();
   });
@@ -175,7 +163,7 @@ Status dropout_forward(Context& ctx, void* y, uint8_t* mask, const void* x, DTyp
     for (int64_t i = 0; i < n; i++) {
       const bool keep = dropout_keep(s, base + static_cast<uint64_t>(i), p);
       mask[i] = keep ? 1 : 0;
-      yt[i] = from_f32<T>(select_f32(keep, to_f32(xt[i]) * scale, 0.0f));
+      yt[i] = from_f32<T>(dropout_value(keep, to_f32(xt[i]), scale));
     }
     return Status::Ok();
   });
@@ -190,7 +178,7 @@ Status dropout_backward(Context& ctx, void* dx, const void* dy, const uint8_t* m
     T* dxt = static_cast<T*>(dx);
     const T* dyt = static_cast<const T*>(dy);
 #pragma omp parallel for simd schedule(static) if (n > kParallelMin)
-    for (int64_t i = 0; i < n; i++) dxt[i] = from_f32<T>(select_f32(mask[i] != 0, to_f32(dyt[i]) * scale, 0.0f));
+    for (int64_t i = 0; i < n; i++) dxt[i] = from_f32<T>(dropout_value(mask[i] != 0, to_f32(dyt[i]), scale));
     return Status::Ok();
   });
 }
@@ -211,7 +199,7 @@ Status drop_path_forward(Context& ctx, void* y, uint8_t* mask, const void* x, DT
     for (int64_t i = 0; i < batch; i++) {
       const T* xr = static_cast<const T*>(x) + i * inner;  // (inner)
       T* yr = static_cast<T*>(y) + i * inner;              // (inner)
-      const float f = mask[i] != 0 ? scale : 0.0f;
+      const float f = drop_path_factor(mask[i] != 0, scale);
 #pragma omp simd
       for (int64_t j = 0; j < inner; j++) yr[j] = from_f32<T>(to_f32(xr[j]) * f);
     }
@@ -231,7 +219,7 @@ Status drop_path_backward(Context& ctx, void* dx, const void* dy, const uint8_t*
     for (int64_t i = 0; i < batch; i++) {
       const T* dyr = static_cast<const T*>(dy) + i * inner;  // (inner)
       T* dxr = static_cast<T*>(dx) + i * inner;              // (inner)
-      const float f = mask[i] != 0 ? scale : 0.0f;
+      const float f = drop_path_factor(mask[i] != 0, scale);
 #pragma omp simd
       for (int64_t j = 0; j < inner; j++) dxr[j] = from_f32<T>(to_f32(dyr[j]) * f);
     }

@@ -6,8 +6,13 @@
 #include <cmath>
 
 #include "cpu/context.h"
+#include "shared/elementwise_math.h"
 
 namespace layerwise::cpu {
+
+using shared::ChannelOp;
+using shared::channel_term;
+using shared::channel_value;
 
 namespace {
 
@@ -41,11 +46,11 @@ Status channel_sums(const char* op, T* out,  // (channels)
         const T* ra = a + o * channels + c0;
         if (b == nullptr) {
 #pragma omp simd
-          for (int64_t j = 0; j < len; j++) acc[j] += static_cast<double>(to_f32(ra[j]));
+          for (int64_t j = 0; j < len; j++) acc[j] += channel_term(to_f32(ra[j]));
         } else {
           const T* rb = b + o * channels + c0;
 #pragma omp simd
-          for (int64_t j = 0; j < len; j++) acc[j] += static_cast<double>(to_f32(ra[j])) * static_cast<double>(to_f32(rb[j]));
+          for (int64_t j = 0; j < len; j++) acc[j] += channel_term(to_f32(ra[j]), to_f32(rb[j]));
         }
       }
       for (int64_t j = 0; j < len; j++) out[c0 + j] = from_f32<T>(static_cast<float>(acc[j]));
@@ -59,11 +64,11 @@ Status channel_sums(const char* op, T* out,  // (channels)
       const T* ra = a + (o * channels + c) * inner;
       if (b == nullptr) {
 #pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < inner; i++) s += static_cast<double>(to_f32(ra[i]));
+        for (int64_t i = 0; i < inner; i++) s += channel_term(to_f32(ra[i]));
       } else {
         const T* rb = b + (o * channels + c) * inner;
 #pragma omp simd reduction(+ : s)
-        for (int64_t i = 0; i < inner; i++) s += static_cast<double>(to_f32(ra[i])) * static_cast<double>(to_f32(rb[i]));
+        for (int64_t i = 0; i < inner; i++) s += channel_term(to_f32(ra[i]), to_f32(rb[i]));
       }
     }
     out[c] = from_f32<T>(static_cast<float>(s));
@@ -72,7 +77,6 @@ Status channel_sums(const char* op, T* out,  // (channels)
 }
 
 // y[o, c, i] = x[o, c, i] (+ or *) v[c]. Kind selects the operation at compile time.
-enum class ChannelOp { kAdd, kMul };
 
 template <ChannelOp kind, typename T>
 Status channel_apply(const char* op, T* y,  // (outer, channels, inner)
@@ -88,9 +92,7 @@ Status channel_apply(const char* op, T* y,  // (outer, channels, inner)
       T* yr = y + o * channels;
 #pragma omp simd
       for (int64_t c = 0; c < channels; c++) {
-        const float xv = to_f32(xr[c]);
-        const float vv = to_f32(v[c]);
-        yr[c] = from_f32<T>(kind == ChannelOp::kAdd ? xv + vv : xv * vv);
+        yr[c] = from_f32<T>(channel_value<kind>(to_f32(xr[c]), to_f32(v[c])));
       }
     }
     return Status::Ok();
@@ -103,8 +105,7 @@ Status channel_apply(const char* op, T* y,  // (outer, channels, inner)
       const float vc = to_f32(v[c]);
 #pragma omp simd
       for (int64_t i = 0; i < inner; i++) {
-        const float xv = to_f32(xr[i]);
-        yr[i] = from_f32<T>(kind == ChannelOp::kAdd ? xv + vc : xv * vc);
+        yr[i] = from_f32<T>(channel_value<kind>(to_f32(xr[i]), vc));
       }
     }
   return Status::Ok();
@@ -133,8 +134,8 @@ Status add_forward(Context& ctx, void* y, const void* a, const void* b, DType dt
     const T* at = LW_CTYPED(a);
     const T* bt = LW_CTYPED(b);
     // alpha == 1 is torch.add(a, b, alpha=beta), which PyTorch evaluates as one fused multiply-add.
-    if (alpha == 1.0f) return pointwise(n, LW_TYPED(y), [&](int64_t i) { return std::fma(beta, to_f32(bt[i]), to_f32(at[i])); });
-    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return std::fma(alpha, to_f32(at[i]), beta * to_f32(bt[i])); });
+    if (alpha == 1.0f) return pointwise(n, LW_TYPED(y), [&](int64_t i) { return shared::add_unit_alpha(beta, to_f32(at[i]), to_f32(bt[i])); });
+    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return shared::add_scaled(alpha, beta, to_f32(at[i]), to_f32(bt[i])); });
   });
 }
 
@@ -144,7 +145,7 @@ Status mul_forward(Context& ctx, void* y, const void* a, const void* b, DType dt
     using T = decltype(tag);
     const T* at = LW_CTYPED(a);
     const T* bt = LW_CTYPED(b);
-    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return to_f32(at[i]) * to_f32(bt[i]); });
+    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return shared::mul_value(to_f32(at[i]), to_f32(bt[i])); });
   });
 }
 
@@ -153,13 +154,13 @@ Status scale_forward(Context& ctx, void* y, const void* x, DType dtype, float al
   return dispatch_float(dtype, "scale_forward", [&](auto tag) {
     using T = decltype(tag);
     const T* xt = LW_CTYPED(x);
-    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return alpha * to_f32(xt[i]); });
+    return pointwise(n, LW_TYPED(y), [&](int64_t i) { return shared::scale_value(alpha, to_f32(xt[i])); });
   });
 }
 
 Status scalar_broadcast_forward(Context& ctx, void* y, const float* s, DType dtype, float alpha, int64_t n) {
   LW_RETURN_IF_ERROR(check_sizes("scalar_broadcast_forward", {{"n", n}}));
-  const float value = alpha * s[0];  // read before writing: y may alias s
+  const float value = shared::scale_value(alpha, s[0]);  // read before writing: y may alias s
   return dispatch_float(dtype, "scalar_broadcast_forward", [&](auto tag) {
     using T = decltype(tag);
     return pointwise(n, LW_TYPED(y), [&](int64_t) { return value; });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cpu/context.h"
+#include "shared/loss_math.h"
 
 namespace layerwise::cpu {
 
@@ -27,9 +28,9 @@ inline double log_softmax_row(float* lp,     // (classes)
     m = v > m ? v : m;
   }
   double s = 0.0;
-  for (int64_t k = 0; k < classes; k++) s += std::exp(static_cast<double>(to_f32(z[k])) - m);
-  const double lse = static_cast<double>(m) + std::log(s);
-  for (int64_t k = 0; k < classes; k++) lp[k] = static_cast<float>(static_cast<double>(to_f32(z[k])) - lse);
+  for (int64_t k = 0; k < classes; k++) s += shared::lse_term(to_f32(z[k]), m);
+  const double lse = shared::lse_value(m, s);
+  for (int64_t k = 0; k < classes; k++) lp[k] = shared::log_prob(to_f32(z[k]), lse);
   return lse;
 }
 
@@ -61,7 +62,7 @@ Status cross_entropy_forward(Context& ctx, float* losses, float* log_probs, cons
     for (int64_t r = 0; r < rows; r++) {
       const T* z = zt + r * classes;
       const double lse = log_softmax_row(log_probs + r * classes, z, classes);
-      losses[r] = static_cast<float>(lse - static_cast<double>(to_f32(z[labels[r]])));
+      losses[r] = shared::ce_loss(lse, to_f32(z[labels[r]]));
     }
     return Status::Ok();
   });
@@ -79,10 +80,7 @@ Status cross_entropy_backward(Context& ctx, void* dlogits, const float* dlosses,
       const float* lp = log_probs + r * classes;  // (classes)
       T* d = dt + r * classes;                    // (classes)
       const double g = dlosses[r];
-      for (int64_t k = 0; k < classes; k++) {
-        const double p = std::exp(static_cast<double>(lp[k]));
-        d[k] = from_f32<T>(static_cast<float>(g * (k == labels[r] ? p - 1.0 : p)));
-      }
+      for (int64_t k = 0; k < classes; k++) d[k] = from_f32<T>(shared::ce_grad(g, lp[k], k == labels[r]));
     }
     return Status::Ok();
   });
@@ -101,7 +99,7 @@ Status soft_cross_entropy_forward(Context& ctx, float* losses, float* log_probs,
       const float* t = targets + r * classes;  // (classes)
       const double lse = log_softmax_row(log_probs + r * classes, z, classes);
       double loss = 0.0;
-      for (int64_t k = 0; k < classes; k++) loss -= static_cast<double>(t[k]) * (static_cast<double>(to_f32(z[k])) - lse);
+      for (int64_t k = 0; k < classes; k++) loss -= shared::soft_ce_term(t[k], to_f32(z[k]), lse);
       losses[r] = static_cast<float>(loss);
     }
     return Status::Ok();
@@ -124,7 +122,7 @@ Status soft_cross_entropy_backward(Context& ctx, void* dlogits, const float* dlo
       for (int64_t k = 0; k < classes; k++) tsum += static_cast<double>(t[k]);
       const double g = dlosses[r];
       for (int64_t k = 0; k < classes; k++)
-        d[k] = from_f32<T>(static_cast<float>(g * (std::exp(static_cast<double>(lp[k])) * tsum - static_cast<double>(t[k]))));
+        d[k] = from_f32<T>(shared::soft_ce_grad(g, lp[k], t[k], tsum));
     }
     return Status::Ok();
   });
@@ -151,8 +149,8 @@ Status classification_counts(Context& ctx, int32_t* counts, const void* logits, 
       int64_t greater = 0;
       for (int64_t c = 0; c < classes; c++) {
         const float v = to_f32(z[c]);
-        finite = finite && std::isfinite(v);
-        greater += (v > target || (v == target && c < label)) ? 1 : 0;
+        finite = finite && shared::finite_f32(v);
+        greater += shared::ranks_above(v, target, c, label) ? 1 : 0;
       }
       if (!finite) {
         bad++;

@@ -1,12 +1,14 @@
 // CPU loss-scaling kernel for float16 training: torch.amp.GradScaler's unscale with the found-inf
 // check fused in (PyTorch's _amp_foreach_non_finite_check_and_unscale_). One static OpenMP loop
 // over the 65,536-element chunks of all tensors (multi_tensor.h); each chunk notes whether it saw
-// a non-finite value, and the flag is set once after the loop.
+// a non-finite value, and the flag is set once after the loop. inv_scale == 1 only checks: nothing is
+// written (the check before sgd_step / adamw_step, which unscale as they read).
 #include <cmath>
 #include <vector>
 
 #include "cpu/context.h"
 #include "cpu/multi_tensor.h"
+#include "shared/optim_math.h"
 
 namespace layerwise::cpu {
 
@@ -21,10 +23,15 @@ Status multi_unscale_found_inf(Context& ctx, float* const* grads, float* found_i
     const auto [t, start, len] = chunks.piece(c, host_numels);
     float* g = grads[t] + start;  // (len)
     int bad = 0;
+    if (inv_scale == 1.0f) {
 #pragma omp simd reduction(| : bad)
-    for (int64_t i = 0; i < len; i++) {
-      bad |= !std::isfinite(g[i]);
-      g[i] *= inv_scale;
+      for (int64_t i = 0; i < len; i++) bad |= !std::isfinite(g[i]);
+    } else {
+#pragma omp simd reduction(| : bad)
+      for (int64_t i = 0; i < len; i++) {
+        bad |= !std::isfinite(g[i]);
+        g[i] = shared::scale_element(g[i], inv_scale);
+      }
     }
     any |= bad;
   }

@@ -1,11 +1,13 @@
 // CPU multi-tensor kernels of the paper's baselines (docs/method.md section 5): multi_axpby rescales
 // gradients per tensor (SGD-NG / Adam-NG: g / max(||g||, eps); LARC: a * (g + wd * w)) and applies
 // LAMB's trust-ratio step; lamb_direction computes LAMB's Adam-style direction in place of the
-// gradient. One static OpenMP loop over the 65,536-element chunks of all tensors (multi_tensor.h).
+// gradient. One static OpenMP loop over the 65,536-element chunks of all tensors (multi_tensor.h);
+// the per-element math is native/shared/optim_math.h's (the CUDA backend runs the same functions).
 #include <cmath>
 
 #include "cpu/context.h"
 #include "cpu/multi_tensor.h"
+#include "shared/optim_math.h"
 
 namespace layerwise::cpu {
 
@@ -23,10 +25,10 @@ Status multi_axpby(Context& ctx, float* const* ys, const float* const* xs, const
     const float* x = xs[t] + start;  // (len)
     if (beta == 0.0f) {
 #pragma omp simd
-      for (int64_t i = 0; i < len; i++) y[i] = alpha * y[i];
+      for (int64_t i = 0; i < len; i++) y[i] = shared::scale_element(y[i], alpha);
     } else {
 #pragma omp simd
-      for (int64_t i = 0; i < len; i++) y[i] = alpha * y[i] + beta * x[i];
+      for (int64_t i = 0; i < len; i++) y[i] = shared::axpby_element(y[i], x[i], alpha, beta);
     }
   }
   return Status::Ok();
@@ -42,11 +44,7 @@ Status lamb_direction(Context& ctx, float* const* grads, float* const* exp_avgs,
   if (!(bias_correction1 > 0.0 && bias_correction2 > 0.0))
     return Status::Invalid(op, "bias corrections must be positive (bias_correction1=" + std::to_string(bias_correction1) +
                                    ", bias_correction2=" + std::to_string(bias_correction2) + ")");
-  const float b1 = static_cast<float>(beta1), c1 = static_cast<float>(1.0 - beta1);
-  const float b2 = static_cast<float>(beta2), c2 = static_cast<float>(1.0 - beta2);
-  const float inv_bc1 = static_cast<float>(1.0 / bias_correction1);
-  const float inv_bc2 = static_cast<float>(1.0 / bias_correction2);
-  const float e = static_cast<float>(eps);
+  const shared::LambScalars s = shared::lamb_scalars(beta1, beta2, eps, bias_correction1, bias_correction2);
   const int64_t total = chunks.count();
 #pragma omp parallel for schedule(static) if (total > 1)
   for (int64_t c = 0; c < total; c++) {
@@ -56,14 +54,7 @@ Status lamb_direction(Context& ctx, float* const* grads, float* const* exp_avgs,
     float* m = exp_avgs[t] + start;        // (len)
     float* v = exp_avg_sqs[t] + start;     // (len)
     const float* w = params[t] + start;    // (len)
-    for (int64_t i = 0; i < len; i++) {
-      const float gi = g[i];
-      const float mi = b1 * m[i] + c1 * gi;
-      const float vi = b2 * v[i] + c2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      g[i] = (mi * inv_bc1) / (std::sqrt(vi * inv_bc2) + e) + wd * w[i];
-    }
+    for (int64_t i = 0; i < len; i++) g[i] = shared::lamb_element(g[i], m[i], v[i], w[i], wd, s);
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cpu/context.h"
+#include "shared/reduce_math.h"
 
 namespace layerwise::cpu {
 
@@ -16,16 +17,13 @@ namespace {
 
 constexpr int64_t kBlock = 1 << 15;
 
-enum class Term { kValue, kAbs, kSquare };
+using Term = shared::ReduceTerm;
 
 template <Term term, typename T>
 inline double block_sum(const T* x, int64_t len) {
   double s = 0.0;
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < len; i++) {
-    const double v = static_cast<double>(to_f32(x[i]));
-    s += term == Term::kValue ? v : (term == Term::kAbs ? std::fabs(v) : v * v);
-  }
+  for (int64_t i = 0; i < len; i++) s += shared::reduce_term<term>(to_f32(x[i]));
   return s;
 }
 
@@ -82,7 +80,7 @@ Status reduce_sum_squares(Context& ctx, float* out, const void* x, DType dtype, 
 Status accumulate_loss(Context& ctx, float* sum, int32_t* first_bad_step, const float* loss, int64_t step) {
   const float v = loss[0];
   sum[0] += v;
-  if (!std::isfinite(v) && first_bad_step[0] < 0) first_bad_step[0] = static_cast<int32_t>(step);
+  if (!shared::finite_f32(v) && first_bad_step[0] < 0) first_bad_step[0] = static_cast<int32_t>(step);
   return Status::Ok();
 }
 

@@ -1,6 +1,7 @@
 // Activation math shared by the CPU and CUDA backends (LW_HD: __host__ __device__ under nvcc):
-// a vectorizable exp, the normal CDF behind GELU and the dropout hash. Written once so that the
-// CPU tests cover the arithmetic the GPU kernels run.
+// a vectorizable exp, the normal CDF behind GELU, the dropout hash and the per-element ReLU, GELU,
+// softmax-backward and dropout formulas. Written once so that the CPU tests cover the arithmetic
+// the GPU kernels run.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -31,7 +32,9 @@ LW_HD float exp_f32(float x) {
   const float lo = -87.0f;
   float xc = select_f32(x > lo, x, lo);  // NaN -> lo here; restored at the end
   xc = select_f32(xc < 88.0f, xc, 88.0f);
-  const float n = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // round(x / ln2)
+  // round(x / ln2). Every multiply-add here is an explicit fmaf: GCC (-ffp-contract=fast) and nvcc
+  // would each decide on their own whether to fuse `a * b + c`, and the backends must agree.
+  const float n = fmaf(xc, 1.44269504088896341f, 12582912.0f) - 12582912.0f;
   float r = fmaf(n, -0.693359375f, xc);
   r = fmaf(n, 2.12194440e-4f, r);
   float p = 1.9875691500e-4f;
@@ -63,7 +66,7 @@ LW_HD float erfc_nonneg(float z) {
   p = fmaf(p, t, 0.37409196f);
   p = fmaf(p, t, 1.00002368f);
   p = fmaf(p, t, -1.26551223f);
-  return t * exp_f32(p - z * z);
+  return t * exp_f32(fmaf(-z, z, p));
 }
 
 // Standard normal CDF Phi(x) = 1/2 + erf(x / sqrt(2)) / 2, to about 1 ulp. |x| < 1.25: the
@@ -120,5 +123,37 @@ LW_HD bool dropout_keep(uint64_t seed, uint64_t counter, float p) {
   const float u = static_cast<float>(static_cast<int32_t>(h >> 40)) * 0x1p-24f;
   return u >= p;
 }
+
+// ---- per-element activation math (native/cpu/activation.cc, native/cuda/activation*.cu) ----
+
+// keep ? v : 0 without a branch. For 16-bit storage on the bits (zero is all-zero bits), so the
+// loop vectorizes and the value is never rounded.
+LW_HD float keep_or_zero(bool keep, float v) { return select_f32(keep, v, 0.0f); }
+LW_HD bf16 keep_or_zero(bool keep, bf16 v) {
+  return bf16{static_cast<uint16_t>(v.bits & static_cast<uint16_t>(0u - static_cast<uint16_t>(keep)))};
+}
+LW_HD f16 keep_or_zero(bool keep, f16 v) {
+  return f16{static_cast<uint16_t>(v.bits & static_cast<uint16_t>(0u - static_cast<uint16_t>(keep)))};
+}
+
+// ReLU keeps x unless x < 0 (NaN passes through); its backward keeps dy where y > 0 (PyTorch's
+// threshold_backward: zero where y <= 0).
+LW_HD bool relu_keep(float x) { return !(x < 0.0f); }
+LW_HD bool relu_grad_keep(float y) { return !(y <= 0.0f); }
+
+// GELU, erf form: x Phi(x); its derivative Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi).
+LW_HD float gelu_value(float x) { return x * normal_cdf(x); }
+LW_HD float gelu_grad(float x) {
+  const float pdf = 0.39894228040143268f * exp_f32(-0.5f * x * x);
+  return fmaf(x, pdf, normal_cdf(x));
+}
+
+// Softmax backward, one element: y * (dy - sum_j dy_j y_j), the row's sum rounded to float.
+LW_HD float softmax_grad(float y, float dy, float row_dot) { return y * (dy - row_dot); }
+
+// Inverted dropout (and drop path), one element: keep ? x * scale : 0 with one float multiply.
+LW_HD float dropout_value(bool keep, float x, float scale) { return select_f32(keep, x * scale, 0.0f); }
+// Drop path multiplies a whole sample by one factor (so a dropped NaN sample stays NaN, as timm).
+LW_HD float drop_path_factor(bool keep, float scale) { return keep ? scale : 0.0f; }
 
 }  // namespace layerwise::shared

@@ -61,7 +61,9 @@ function classify(type, name, comment, kernel) {
     return { name, type, kind: host.kind, cType: host.cType, mutable: !!host.mutable, shape, comment };
   }
   if (BUFFER_TYPES[type]) {
-    const buffer = { name, type, kind: 'buffer', ...BUFFER_TYPES[type], shape, comment };
+    // `// (1), or null`: the caller may pass null, and the kernel gets nullptr.
+    const optional = /\bor null\b/.test(comment);
+    const buffer = { name, type, kind: 'buffer', ...BUFFER_TYPES[type], optional, shape, comment };
     if (buffer.dtype === 'generic' && !kernel.startsWith('device_')) {
       const m = comment.match(/\)\s*\[(\w+)\]/);
       if (!m || !shape) throw new Error(`kernels.h: ${kernel}: ${name} (${type}) needs a shape and its dtype parameter, e.g. // (n) [dtype]`);

@@ -34,10 +34,10 @@ export const OPTIM_WORKLOADS: Workload[] = [
     bytesPerStep: 5 * 4 * total,
     setup() {
       const [p, g, b] = [tensors(shapes, 0.5), tensors(shapes, 1e-3), tensors(shapes, 0)];
-      const lrs = numels.map((_, i) => 0.1 * (0.5 + i / numels.length));
+      const scales = Tensor.fromArray(numels.map((_, i) => 0.5 + i / numels.length));
       const wds = numels.map(() => 1e-4);
-      const args = [p.map((t) => t.buffer), g.map((t) => t.buffer), b.map((t) => t.buffer), numels, lrs, wds, numels.length] as const;
-      return { step: () => kernels.sgd_step(...args, 0.9, 0, false, false), dispose: () => disposeAll(p, g, b) };
+      const args = [p.map((t) => t.buffer), g.map((t) => t.buffer), b.map((t) => t.buffer), scales.buffer, null, numels, wds, numels.length, 0.1] as const;
+      return { step: () => kernels.sgd_step(...args, 0.9, 0, false, false, 1), dispose: () => disposeAll(p, g, b, [scales]) };
     },
   },
   {
@@ -46,16 +46,16 @@ export const OPTIM_WORKLOADS: Workload[] = [
     bytesPerStep: 7 * 4 * total,
     setup() {
       const [p, g, m, v] = [tensors(shapes, 0.5), tensors(shapes, 1e-3), tensors(shapes, 0), tensors(shapes, 0)];
-      const lrs = numels.map((_, i) => 1e-3 * (0.5 + i / numels.length));
+      const scales = Tensor.fromArray(numels.map((_, i) => 0.5 + i / numels.length));
       const wds = numels.map(() => 0.05);
       let step = 0;
       return {
         step: () => {
           step++;
           kernels.adamw_step(p.map((t) => t.buffer), g.map((t) => t.buffer), m.map((t) => t.buffer), v.map((t) => t.buffer),
-            numels, lrs, wds, numels.length, 0.9, 0.999, 1e-8, 1 - 0.9 ** step, 1 - 0.999 ** step);
+            scales.buffer, null, numels, wds, numels.length, 1e-3, 0.9, 0.999, 1e-8, 1 - 0.9 ** step, 1 - 0.999 ** step, 1);
         },
-        dispose: () => disposeAll(p, g, m, v),
+        dispose: () => disposeAll(p, g, m, v, [scales]),
       };
     },
   },

@@ -74,3 +74,10 @@ export function applyDeviceOptions(requested: DeviceRequest | undefined, tf32: b
   if (r.device === 'cuda') setTf32(tf32 !== false);
   return r.device;
 }
+
+/** --crop-fraction: a number in (0, 1]. */
+export function cropFraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError('expected a number in (0, 1] such as 0.875.');
+  return n;
+}

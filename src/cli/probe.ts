@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { formatProfileTable, saveProfile } from '../layerwise/profile';
 import { resolveConfig, type TrainConfig } from '../train/config';
-import { buildData, buildModel, initializeModel, resolveEta } from '../train/setup';
+import { buildData, buildModel, closeData, initializeModel, resolveEta } from '../train/setup';
 import { addModelOptions } from './train';
 import { ArgumentError } from '../errors';
 import { applyDeviceOptions, probeSteps } from './options';
@@ -32,7 +32,13 @@ Examples:
       const data = buildData(config);
       const model = buildModel(config, data);
       initializeModel(model, config);
-      const { profile, probe } = resolveEta(config, model, data);
+      let eta: ReturnType<typeof resolveEta>;
+      try {
+        eta = resolveEta(config, model, data);
+      } finally {
+        closeData(data);
+      }
+      const { profile, probe } = eta;
       saveProfile(out, profile!);
       if (json) console.log(JSON.stringify(profile));
       else {

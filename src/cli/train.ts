@@ -10,14 +10,14 @@ import { DEFAULT_CONFIG, LR_MODES, optionName, readConfigFile, resolveConfig, ru
 import { loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint';
 import { runTraining } from '../train/run';
 import { nonFiniteNote } from '../train/evaluate';
-import { addDeviceOptions, applyDeviceOptions, betas, choice, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probeSteps } from './options';
+import { addDeviceOptions, applyDeviceOptions, betas, choice, cropFraction, fraction, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, probeSteps } from './options';
 
 const d = DEFAULT_CONFIG;
 
 /** Adds the options that `train` and `probe` share (data, model, init, probe). */
 export function addModelOptions(cmd: Command): Command {
-  return addDeviceOptions(cmd, d.device)
-    .option('--data <spec>', `dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, tensors:FILE, synthetic[:N] (default: ${d.data})`)
+  addDeviceOptions(cmd, d.device)
+    .option('--data <spec>', `dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, tensors:FILE, synthetic[:N], imagenet:DIR, folder:DIR (default: ${d.data})`)
     .option('--model <name>', `model: ${modelNames().join(', ')} (default: ${d.model})`, choice(modelNames()))
     .option('--hidden <n>', 'hidden width of mlp / cnn (default: the model\'s)', positiveInt)
     .option('--num-classes <n>', 'classes of the model\'s head (default: the data\'s)', positiveInt)
@@ -37,11 +37,31 @@ export function addModelOptions(cmd: Command): Command {
     .option('--degenerate <policy>', `tensors with G far below the rest: eta1, freeze (default: ${d.degenerate})`, choice(['eta1', 'freeze']))
     .option('--precision <p>', `matmul/conv arithmetic: fp32, bf16, fp16 (autocast; fp16 adds loss scaling) (default: ${d.precision})`, choice(['fp32', 'bf16', 'fp16']))
     .option('--channels-last', 'image tensors in channels-last (NHWC) memory format');
+  return addImageOptions(cmd);
+}
+
+/** The image-folder options of train and probe (defaults in src/train/config.ts). */
+export function addImageOptions(cmd: Command): Command {
+  return cmd
+    .option('--workers <n>', 'decode worker threads (default: the core count); batches are the same for any count', positiveInt)
+    .option('--aug <kind>', `training augmentation of image folders: basic (RandomResizedCrop + flip), strong (+ RandAugment m10 n2 and Mixup 0.5) (default: ${d.aug})`, choice(['basic', 'strong']))
+    .option('--mixup <alpha>', 'Mixup alpha: lambda ~ Beta(alpha, alpha) per batch, 0 = off (default: 0.5 with --aug strong, else off)', nonNegativeNumber)
+    .option('--skip-bad-images', 'replace undecodable or oversized images by another of their class, listed in runs/<name>/bad-images.jsonl (default: stop with the file named)')
+    .option('--max-image-pixels <n>', `refuse images with more pixels than this (default: ${d.maxImagePixels})`, positiveInt)
+    .option('--crop-fraction <f>', `evaluation: resize the shorter side to image size / f, centre crop (default: ${d.cropFraction})`, cropFraction)
+    .option('--image-size <s>', `side of the square samples (default: ${d.imageSize}); host memory of the decode ring: (2 + ceil(workers/2)) x batch x s x s x 3 bytes`, positiveInt);
+}
+
+/** --eval-data and --real-labels (train and eval). */
+export function addExtraEvalOptions(cmd: Command): Command {
+  return cmd
+    .option('--eval-data <dir>', 'also evaluate on this folder (ImageNet-V2 layout: DIR/<class>/*, numeric folders are class numbers): v2_top1 in the metrics')
+    .option('--real-labels <file>', 'ImageNet-ReaL real.json (label lists per validation image, ILSVRC2012_val_* order): real_top1 in the metrics');
 }
 
 export function registerTrain(program: Command): void {
   const cmd = program.command('train').description('train a model with layer-wise (or baseline) learning rates; writes runs/<name>/');
-  addModelOptions(cmd)
+  addExtraEvalOptions(addModelOptions(cmd))
     .option('--config <file>', 'JSON config file (camelCase or option names as keys)')
     .option('--name <name>', 'run name: the folder runs/<name> (default: <model>-<lr-mode>-<optimizer>-seed<seed>)')
     .option('--out-dir <dir>', `folder of run folders (default: ${d.outDir})`)
@@ -82,6 +102,7 @@ Examples:
   layerwise train --lr-mode single --name baseline   # the same with one learning rate
   layerwise train --model mlp --hidden 1024 --optimizer adamw --lr 1e-3 --epochs 20
   layerwise train --data cifar10:/data/cifar --model cnn3 --transform crop32-pad4,flip
+  layerwise train --data imagenet:/data/imagenet --model resnet50 --aug strong --workers 16 --real-labels real.json
   layerwise train --probe-steps auto                # probe until eta changes < 0.5% over 20 batches (from batch 50)
   layerwise train --resume runs/cnn-layerwise-sgd-seed0`)
     .action((opts) => {

@@ -1,7 +1,9 @@
 // Dataset specs as the CLI takes them ('fashion-mnist', 'cifar10:/data/cifar', 'synthetic:2048')
 // parsed into a DataSource: a name and a loader per split, so that the training run opens the
 // train and test splits of one source. Unknown forms give an ArgumentError listing the accepted
-// ones. Paths may contain ':' (only the first ':' separates the kind).
+// ones. Paths may contain ':' (only the first ':' separates the kind). Image folders
+// (imagenet:DIR, folder:DIR) are not loaded here: the source names the folder, and the training
+// setup builds image-folder loaders over it (src/data/image-loader.ts).
 import { ArgumentError } from '../errors';
 import { loadCifarDataset } from './cifar';
 import type { Dataset, Split } from './dataset';
@@ -14,8 +16,10 @@ export interface DataSource {
   readonly spec: string;
   /** The kind: 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tensors' or 'synthetic'. */
   readonly kind: string;
-  /** Reads (or generates) one split. */
+  /** Reads (or generates) one split (in-memory datasets; an image folder throws: see `folder`). */
   load(split: Split): Dataset;
+  /** An image folder's DIR (imagenet:DIR, folder:DIR): decoded by the image loader, not loaded. */
+  readonly folder?: string;
 }
 
 export const DEFAULT_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -27,6 +31,8 @@ export const DATA_SPEC_FORMS = [
   'cifar100:DIR (CIFAR-100 binary: DIR/cifar-100-binary/ or train.bin/test.bin in DIR)',
   'tensors:FILE.safetensors (images F32 (N, C, H, W), labels I64/I32 (N))',
   'synthetic[:N[:CxHxW[:K]]] (seeded synthetic set; default 1024 samples of 3x32x32, 10 classes)',
+  'imagenet:DIR (DIR/train/<class>/*.JPEG, DIR/val/<class>/* or a flat DIR/val/ with labels; docs/data.md)',
+  'folder:DIR (the same layout, any number of classes)',
 ];
 
 function fail(spec: string, why: string): never {
@@ -60,6 +66,14 @@ export function parseDataSpec(spec: string): DataSource {
     }
     case 'synthetic':
       return syntheticSource(spec, arg);
+    case 'imagenet':
+    case 'folder': {
+      const dir = needArg('a directory');
+      return {
+        spec, kind, folder: dir,
+        load: () => fail(spec, `${kind}:DIR is decoded by the image loader (buildData), not loaded into memory`),
+      };
+    }
     default:
       return fail(spec, `unknown dataset '${kind}'`);
   }

@@ -73,13 +73,31 @@ export abstract class AdamMomentsOptimizer extends Optimizer {
     return { params, byStep, moments, fresh };
   }
 
-  /** After the kernel of `idx` succeeded: new moments join the state and the step counts advance. */
+  /**
+   * After the kernel of `idx` succeeded: new moments join the state and the step counts advance.
+   * Under a scaled step the device may have skipped it (found inf): undoSkippedStep() then takes
+   * both back (torch's fused Adam likewise subtracts found_inf from its step counts).
+   */
   protected commitSteps(plan: StepPlan, idx: readonly number[]): void {
+    const joined: number[] = [];
     for (const i of idx) {
       const s = plan.moments[i];
       s.step += 1;
-      if (plan.fresh.delete(i)) this.state.set(plan.params[i], s);
+      if (plan.fresh.delete(i)) {
+        this.state.set(plan.params[i], s);
+        joined.push(i);
+      }
     }
+    this.onSkippedStep(() => {
+      for (const i of idx) plan.moments[i].step -= 1;
+      for (const i of joined) {
+        const p = plan.params[i];
+        if (this.state.get(p) !== plan.moments[i]) continue;
+        this.state.delete(p);
+        plan.moments[i].expAvg.dispose();
+        plan.moments[i].expAvgSq.dispose();
+      }
+    });
   }
 
   /**
@@ -117,13 +135,13 @@ export abstract class AdamMomentsOptimizer extends Optimizer {
   }
 
   protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
-    this.dispose();
+    this.disposeState();
     for (const [p, s] of states) {
       this.state.set(p, { step: s.step as number, expAvg: s.exp_avg as Tensor, expAvgSq: s.exp_avg_sq as Tensor });
     }
   }
 
-  dispose(): void {
+  protected disposeState(): void {
     for (const s of this.state.values()) {
       s.expAvg.dispose();
       s.expAvgSq.dispose();

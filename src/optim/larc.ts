@@ -11,8 +11,7 @@
 // multi_axpby, then the fused SGD step. The gradients are rescaled in place, as in apex.
 import { ArgumentError } from '../errors';
 import { kernels } from '../native/addon';
-import type { Parameter } from '../nn/parameter';
-import type { ParamsInput } from './optimizer';
+import type { ActiveTensors, ParamsInput } from './optimizer';
 import { SGD, type SGDOptions } from './sgd';
 import { tensorNorms } from './ng';
 import type { GroupOption } from './state';
@@ -42,6 +41,11 @@ export class LARC extends SGD {
     if (!(this.eps >= 0) || !Number.isFinite(this.eps)) throw new ArgumentError(`LARC: eps must be a finite number >= 0, got ${this.eps}`);
   }
 
+  /** The trust ratios must see unscaled gradients: GradScaler unscales in place and skips on the host. */
+  override get fusedScaling(): boolean {
+    return false;
+  }
+
   override step(): void {
     const { params, lrs, weightDecays } = super.activeTensors();
     const idx = params.map((_, i) => i).filter((i) => params[i].role === 'weight');
@@ -68,7 +72,7 @@ export class LARC extends SGD {
   }
 
   /** The SGD step inside LARC never decays: the decay is folded into the rescaled gradient. */
-  protected override activeTensors(): { params: Parameter[]; lrs: number[]; weightDecays: number[] } {
+  protected override activeTensors(): ActiveTensors {
     const active = super.activeTensors();
     return { ...active, weightDecays: active.weightDecays.map(() => 0) };
   }

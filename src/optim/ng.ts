@@ -54,6 +54,11 @@ export class SGDNG extends SGD {
     this.ngEps = checkEps('SGDNG', options.ngEps ?? 1e-8);
   }
 
+  /** The norms must see unscaled gradients: GradScaler unscales in place and skips on the host. */
+  override get fusedScaling(): boolean {
+    return false;
+  }
+
   override step(): void {
     normalizeGradients(this.activeTensors().params, this.ngEps, 'SGDNG.step');
     super.step();
@@ -72,6 +77,11 @@ export class AdamNG extends AdamW {
   constructor(params: ParamsInput, options: AdamWOptions & NGOptions = {}) {
     super(params, options);
     this.ngEps = checkEps('AdamNG', options.ngEps ?? 1e-8);
+  }
+
+  /** The norms must see unscaled gradients: GradScaler unscales in place and skips on the host. */
+  override get fusedScaling(): boolean {
+    return false;
   }
 
   override step(): void {

@@ -3,11 +3,16 @@
 // host arrays the fused native steps read (lr_t = group lr * eta_t, wd_t = group weight decay times
 // an optional per-tensor scale, 1 unless muP sets it),
 // and stateDict()/loadStateDict() in PyTorch's structure (types and validation in state.ts).
+// The fused steps read lr_t = lr * lrScales[t] from a device array (lr-scales.ts: written only when
+// the multipliers change) and, under GradScaler, skip on the device found-inf flag and unscale as
+// they read (stepScaled), so that a step needs no device read.
 import { ArgumentError } from '../errors';
 import { keep } from '../memory';
-import { kernels } from '../native/addon';
+import type { Device } from '../device';
+import { kernels, type NativeBuffer } from '../native/addon';
 import type { Parameter } from '../nn/parameter';
 import { DTYPE_BYTES, Tensor } from '../tensor';
+import { LrScaleCache } from './lr-scales';
 import { checkStateDict, type GroupOption, type OptimizerStateDict, type ParamGroupState, type ParamState } from './state';
 
 export interface ParamGroupOptions {
@@ -23,12 +28,32 @@ export interface ParamGroup {
   initialLr: number;
 }
 
+/** The parameters that step, with their effective lr (group lr * eta) and weight decay. */
+export interface ActiveTensors {
+  params: Parameter[];
+  lrs: number[];
+  weightDecays: number[];
+  /** The fused steps' scalar lr: the largest group lr among the active tensors (0 when none). */
+  lr: number;
+  /** Per tensor lrs[t] / lr as eta * (group lr / lr): eta itself with one group (eta when lr is 0). */
+  lrScales: number[];
+}
+
+/** float16 loss scaling handed to a fused step: the device found-inf flag (or null) and 1/scale. */
+export type StepScaling = { foundInf: NativeBuffer | null; invScale: number };
+
 export type ParamsInput = Parameter[] | (ParamGroupOptions & { params: Parameter[] })[];
 
 export abstract class Optimizer {
   readonly paramGroups: ParamGroup[];
   private readonly eta = new Map<Parameter, number>();
   private readonly decayScale = new Map<Parameter, number>();
+  /** The device lr_scales arrays of the fused steps (disposed with the optimizer's state). */
+  protected readonly lrScaleCache = new LrScaleCache();
+  /** Set by stepScaled() for the duration of one step; no scaling otherwise. */
+  protected scaling: StepScaling = { foundInf: null, invScale: 1 };
+  /** What undoes the host-side state changes of the last stepScaled() (new state, step counts). */
+  private undoScaled: (() => void)[] = [];
 
   constructor(params: ParamsInput, defaults: Required<ParamGroupOptions>) {
     checkNonNegative('lr', defaults.lr);
@@ -77,19 +102,84 @@ export abstract class Optimizer {
   }
 
   /** Parameters that have a gradient, with their effective lr and weight decay. */
-  protected activeTensors(): { params: Parameter[]; lrs: number[]; weightDecays: number[] } {
+  protected activeTensors(): ActiveTensors {
     const params: Parameter[] = [];
     const lrs: number[] = [];
     const weightDecays: number[] = [];
+    const groupLrs: number[] = [];
+    let lr = 0;
     for (const g of this.paramGroups) {
       for (const p of g.params) {
         if (p.grad === null) continue;
         params.push(p);
         lrs.push(g.lr * this.getEta(p));
+        groupLrs.push(g.lr);
         weightDecays.push(g.weightDecay * this.getWeightDecayScale(p));
+        lr = Math.max(lr, g.lr);
       }
     }
-    return { params, lrs, weightDecays };
+    const lrScales = params.map((p, i) => (lr > 0 && groupLrs[i] !== lr ? this.getEta(p) * (groupLrs[i] / lr) : this.getEta(p)));
+    return { params, lrs, weightDecays, lr, lrScales };
+  }
+
+  /** The device array of `scales` (a subset's lrScales) for the fused steps' lr_scales. */
+  protected lrScaleBuffer(scales: readonly number[], device: Device): NativeBuffer {
+    return this.lrScaleCache.get(scales, device);
+  }
+
+  /** Runs a fused step's kernel; on an error the lr-scale arrays it allocated go too (a failed step keeps no new buffer). */
+  protected fusedKernel(run: () => void): void {
+    const mark = this.lrScaleCache.mark();
+    try {
+      run();
+    } catch (e) {
+      this.lrScaleCache.discardSince(mark);
+      throw e;
+    }
+  }
+
+  /**
+   * Whether step() applies GradScaler's scaling itself (torch's _step_supports_amp_scaling): it
+   * skips on the device found-inf flag and unscales the gradients as it reads them, so the scaler
+   * need not read the flag before the step. The plain SGD and AdamW steps do; optimizers that
+   * reduce the gradients first (NG, LARC, LAMB) get unscaled gradients and a host-side skip.
+   */
+  get fusedScaling(): boolean {
+    return false;
+  }
+
+  /**
+   * One step() with GradScaler's found-inf flag and 1/scale (for optimizers with fusedScaling). The
+   * device skips the arithmetic when the flag is set; the host learns it later (GradScaler.update()
+   * reads the flag once) and then calls undoSkippedStep(), which takes back the host-side state the
+   * step created (new buffers, step counts), so that a skipped step leaves the state as torch's.
+   */
+  stepScaled(foundInf: NativeBuffer, invScale: number): void {
+    if (!this.fusedScaling) throw new ArgumentError(`${this.constructor.name}: stepScaled() needs an optimizer whose step applies loss scaling`);
+    this.undoScaled = [];
+    this.scaling = { foundInf, invScale };
+    try {
+      this.step();
+    } finally {
+      this.scaling = { foundInf: null, invScale: 1 };
+    }
+  }
+
+  /** Registers, during a scaled step, what undoes one of its host-side state changes. */
+  protected onSkippedStep(undo: () => void): void {
+    if (this.scaling.foundInf !== null) this.undoScaled.push(undo);
+  }
+
+  /** The last stepScaled() was skipped on the device (found inf): takes back its host-side state changes. */
+  undoSkippedStep(): void {
+    const undo = this.undoScaled;
+    this.undoScaled = [];
+    for (const u of undo.reverse()) u();
+  }
+
+  /** The last stepScaled() ran: its state changes stand. */
+  keepScaledStep(): void {
+    this.undoScaled = [];
   }
 
   /** Sets the same lr for every group (schedule.ts's apply() scales each group's initialLr instead). */
@@ -165,8 +255,11 @@ export abstract class Optimizer {
   /** A parameter's state under PyTorch's keys (live tensors), or undefined before its first step. */
   protected abstract paramState(p: Parameter): ParamState | undefined;
 
-  /** Disposes the whole current state and takes `states` (validated, owned buffers) instead. */
+  /** Disposes the whole current state (disposeState) and takes `states` (validated, owned buffers) instead. */
   protected abstract replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void;
+
+  /** Releases the per-parameter state buffers (the state is empty afterwards). */
+  protected abstract disposeState(): void;
 
   zeroGrad(): void {
     for (const g of this.paramGroups) {
@@ -179,8 +272,11 @@ export abstract class Optimizer {
 
   abstract step(): void;
 
-  /** Releases optimizer state buffers. */
-  abstract dispose(): void;
+  /** Releases the optimizer's buffers: the state and the lr-scale arrays. */
+  dispose(): void {
+    this.disposeState();
+    this.lrScaleCache.dispose();
+  }
 }
 
 /** A new buffer on p's device holding src's values (through the host when devices differ). */

@@ -1,6 +1,8 @@
 // SGD (torch.optim.SGD): momentum, dampening, nesterov, weight decay; one fused native call
-// updates every tensor (sgd_step), reading each tensor's lr (group lr times eta). State dict as
-// PyTorch's: {momentum_buffer} per parameter that has stepped, none without momentum.
+// updates every tensor (sgd_step), reading each tensor's lr (lr * lrScales[t]: group lr times eta)
+// from a device array and, under GradScaler, skipping on the device found-inf flag and unscaling as
+// it reads (fusedScaling). State dict as PyTorch's: {momentum_buffer} per parameter that has
+// stepped, none without momentum.
 import { ArgumentError } from '../errors';
 import { keep } from '../memory';
 import { kernels } from '../native/addon';
@@ -35,17 +37,26 @@ export class SGD extends Optimizer {
     }
   }
 
+  override get fusedScaling(): boolean {
+    return true;
+  }
+
   step(): void {
-    const { params, lrs, weightDecays } = this.activeTensors();
+    const { params, weightDecays, lr, lrScales } = this.activeTensors();
     if (params.length === 0) return;
+    const device = params[0].device;
+    const { foundInf, invScale } = this.scaling;
     const numels = params.map((p) => p.numel);
     const grads = params.map((p) => p.grad!.bufferFor('sgd_step'));
     if (this.momentum === 0) {
-      kernels.sgd_step(params.map((p) => p.buffer), grads, [], numels, lrs, weightDecays, params.length, 0, this.dampening, false, true);
+      this.fusedKernel(() => kernels.sgd_step(params.map((p) => p.buffer), grads, [], this.lrScaleBuffer(lrScales, device), foundInf,
+        numels, weightDecays, params.length, lr, 0, this.dampening, false, true, invScale));
       return;
     }
     // Tensors without a buffer yet take PyTorch's first-step path (buf = d_p); run them apart.
-    // Their new buffers join the state only after the kernel succeeded (disposed on an error).
+    // Their new buffers join the state only after the kernel succeeded (disposed on an error). A
+    // scaled step that the device skipped (found inf) leaves them unwritten: undoSkippedStep()
+    // removes them again (torch skips the whole step, so its buffers appear at the next one).
     const fresh = params.map((p) => !this.momentumBuffers.has(p));
     for (const first of [true, false]) {
       const idx = params.map((_, i) => i).filter((i) => fresh[i] === first);
@@ -53,20 +64,28 @@ export class SGD extends Optimizer {
       const buffers: Tensor[] = [];
       try {
         for (const i of idx) buffers.push(first ? keep(Tensor.empty(params[i].shape, { device: params[i].device })) : this.momentumBuffers.get(params[i])!);
-        kernels.sgd_step(
+        this.fusedKernel(() => kernels.sgd_step(
           idx.map((i) => params[i].buffer),
           idx.map((i) => grads[i]),
           buffers.map((b) => b.buffer),
+          this.lrScaleBuffer(idx.map((i) => lrScales[i]), device),
+          foundInf,
           idx.map((i) => numels[i]),
-          idx.map((i) => lrs[i]),
           idx.map((i) => weightDecays[i]),
-          idx.length, this.momentum, this.dampening, this.nesterov, first,
-        );
+          idx.length, lr, this.momentum, this.dampening, this.nesterov, first, invScale,
+        ));
       } catch (e) {
         if (first) for (const b of buffers) b.dispose();
         throw e;
       }
-      if (first) idx.forEach((i, k) => this.momentumBuffers.set(params[i], buffers[k]));
+      if (first) {
+        idx.forEach((i, k) => this.momentumBuffers.set(params[i], buffers[k]));
+        this.onSkippedStep(() => idx.forEach((i, k) => {
+          if (this.momentumBuffers.get(params[i]) !== buffers[k]) return;
+          this.momentumBuffers.delete(params[i]);
+          buffers[k].dispose();
+        }));
+      }
     }
   }
 
@@ -88,11 +107,11 @@ export class SGD extends Optimizer {
   }
 
   protected replaceState(states: Map<Parameter, Record<string, Tensor | number>>): void {
-    this.dispose();
+    this.disposeState();
     for (const [p, s] of states) if (s.momentum_buffer !== undefined) this.momentumBuffers.set(p, s.momentum_buffer as Tensor);
   }
 
-  dispose(): void {
+  protected disposeState(): void {
     for (const b of this.momentumBuffers.values()) b.dispose();
     this.momentumBuffers.clear();
   }

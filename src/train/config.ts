@@ -83,6 +83,25 @@ export interface TrainConfig {
   precision: 'fp32' | 'bf16' | 'fp16';
   /** Run image tensors channels-last (NHWC in memory), as PyTorch's memory_format=torch.channels_last. */
   channelsLast: boolean;
+  // Image folders (--data imagenet:DIR / folder:DIR; docs/data.md).
+  /** Decode worker threads (null: the core count, os.availableParallelism()). */
+  workers: number | null;
+  /** Training augmentation of image folders: RandomResizedCrop + flip, or that + RandAugment m10 n2 and Mixup. */
+  aug: 'basic' | 'strong';
+  /** Mixup alpha (lambda ~ Beta(alpha, alpha) per batch; 0: off; null: 0.5 with --aug strong, else off). */
+  mixup: number | null;
+  /** Replace undecodable or oversized images by another of their class (listed in bad-images.jsonl) instead of stopping. */
+  skipBadImages: boolean;
+  /** Images with more pixels than this are refused (as bad images). */
+  maxImagePixels: number;
+  /** Evaluation crop: resize the shorter side to round(imageSize / cropFraction), centre crop imageSize. */
+  cropFraction: number;
+  /** Side of the square samples of image folders. */
+  imageSize: number;
+  /** An extra evaluation set in ImageNet-V2 layout (DIR/<class>/*; numeric folders are class numbers). */
+  evalData: string | null;
+  /** ImageNet-ReaL labels (real.json: a list of label lists, one per validation image in ILSVRC2012_val_* order). */
+  realLabels: string | null;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -137,7 +156,26 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   device: 'cpu',
   precision: 'fp32',
   channelsLast: false,
+  workers: null,
+  aug: 'basic',
+  mixup: null,
+  skipBadImages: false,
+  maxImagePixels: 100_000_000,
+  cropFraction: 0.875,
+  imageSize: 224,
+  evalData: null,
+  realLabels: null,
 });
+
+/** The Mixup alpha a run uses: --mixup, else 0.5 with --aug strong (the paper's strong recipe), else 0. */
+export function mixupAlpha(c: Pick<TrainConfig, 'mixup' | 'aug'>): number {
+  return c.mixup ?? (c.aug === 'strong' ? 0.5 : 0);
+}
+
+/** Whether the data spec names an image folder (imagenet:DIR or folder:DIR). */
+export function isImageFolderSpec(data: string): boolean {
+  return /^(imagenet|folder):/.test(data);
+}
 
 const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   optimizer: ['sgd', 'adamw'],
@@ -151,6 +189,7 @@ const CHOICES: Partial<Record<keyof TrainConfig, readonly string[]>> = {
   degenerate: ['eta1', 'freeze'],
   device: ['cpu', 'cuda'],
   precision: ['fp32', 'bf16', 'fp16'],
+  aug: ['basic', 'strong'],
 };
 
 /** The command-line spelling of a config key (lrMode -> --lr-mode). */
@@ -200,8 +239,26 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   for (const k of ['drop', 'dropPath'] as const) {
     if (!(typeof c[k] === 'number' && c[k] >= 0 && c[k] < 1)) bad(k, c[k], 'a number in [0, 1)');
   }
+  validateImageOptions(c);
   if (c.lrMode === 'mup' && c.model !== 'mlp') bad('lrMode', c.lrMode, `mup works with --model mlp (its readout layer); got --model ${c.model}`);
   return c;
+}
+
+function validateImageOptions(c: TrainConfig): void {
+  if (c.workers !== null && (!Number.isSafeInteger(c.workers) || c.workers < 1)) bad('workers', c.workers, 'a positive integer');
+  if (c.mixup !== null && !(typeof c.mixup === 'number' && Number.isFinite(c.mixup) && c.mixup >= 0)) bad('mixup', c.mixup, 'a number >= 0 (0: off)');
+  if (typeof c.skipBadImages !== 'boolean') bad('skipBadImages', c.skipBadImages, 'true or false');
+  if (!Number.isSafeInteger(c.maxImagePixels) || c.maxImagePixels < 1) bad('maxImagePixels', c.maxImagePixels, 'a positive integer');
+  if (!(typeof c.cropFraction === 'number' && c.cropFraction > 0 && c.cropFraction <= 1)) bad('cropFraction', c.cropFraction, 'a number in (0, 1]');
+  if (!Number.isSafeInteger(c.imageSize) || c.imageSize < 1) bad('imageSize', c.imageSize, 'a positive integer');
+  for (const k of ['evalData', 'realLabels'] as const) {
+    if (c[k] !== null && !existsSync(c[k]!)) bad(k, c[k], k === 'evalData' ? 'an existing folder' : 'an existing file');
+  }
+  if (!isImageFolderSpec(c.data)) {
+    if (c.aug !== 'basic') bad('aug', c.aug, `basic (--aug strong is for image folders, --data imagenet:DIR or folder:DIR; got --data ${c.data})`);
+    if (mixupAlpha(c) > 0) bad('mixup', c.mixup, `0 (Mixup is for image folders, --data imagenet:DIR or folder:DIR; got --data ${c.data})`);
+    for (const k of ['evalData', 'realLabels'] as const) if (c[k] !== null) bad(k, c[k], `only with an image folder (--data imagenet:DIR or folder:DIR)`);
+  }
 }
 
 /** Reads a JSON config file (keys in camelCase or as the long option names, e.g. "lr-mode"). */

@@ -2,10 +2,11 @@
 // without recording gradients; the model's mode is restored afterwards. The counts and the loss
 // sum accumulate on the device (classification_counts, accumulate_loss) and are read once at the
 // end, not per batch. A row with any non-finite logit (NaN, +-inf) counts as wrong for top-1 and
-// top-5 and is reported in `nonFinite`.
+// top-5 and is reported in `nonFinite`. With `predictions` (ReaL scoring) each batch's logits are
+// also read to the host for their argmax. Any BatchLoader works: in-memory or image-folder.
 import { noGrad } from '../autograd/tape';
 import { crossEntropy } from '../autograd/ops/loss';
-import type { DataLoader } from '../data/loader';
+import type { BatchLoader } from '../data/batches';
 import { keep, scope } from '../memory';
 import { kernels } from '../native/addon';
 import type { Module } from '../nn/module';
@@ -31,9 +32,33 @@ export function nonFiniteNote(result: EvalResult): string {
 export interface EvaluateOptions {
   /** Run the forward under this precision's autocast (the run's --precision); default fp32. */
   precision?: TrainConfig['precision'];
+  /** Filled with each sample's top-1 class at its dataset index (-1 for non-finite rows), e.g. for ReaL. */
+  predictions?: Int32Array;
 }
 
-export function evaluate(model: Module, loader: DataLoader, options: EvaluateOptions = {}): EvalResult {
+/** Top-1 class of each row of (n, classes) logits read to the host (-1 for a row with a NaN). */
+function writePredictions(out: Int32Array, logits: Tensor, indices: Int32Array): void {
+  const values = logits.toArray();
+  const k = logits.shape[1];
+  for (let r = 0; r < indices.length; r++) {
+    let best = -1;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const v = values[r * k + c];
+      if (Number.isNaN(v)) {
+        best = -1;
+        break;
+      }
+      if (v > max || best < 0) {
+        max = v;
+        best = c;
+      }
+    }
+    out[indices[r]] = best;
+  }
+}
+
+export function evaluate(model: Module, loader: BatchLoader, options: EvaluateOptions = {}): EvalResult {
   const wasTraining = model.training;
   model.eval();
   let samples = 0;
@@ -57,6 +82,7 @@ export function evaluate(model: Module, loader: DataLoader, options: EvaluateOpt
           kernels.accumulate_loss(lossSum!.buffer, firstBad!.buffer, loss.buffer, batchIndex++);
           const rows = logits.contiguous();
           kernels.classification_counts(counts.buffer, rows.buffer, batch.labels.bufferFor('evaluate'), rows.dtype, n, rows.shape[1], 5);
+          if (options.predictions) writePredictions(options.predictions, rows, batch.indices);
           samples += n;
           batch.dispose();
         });

@@ -16,9 +16,12 @@ export function withPrecision<T>(precision: TrainConfig['precision'], fn: () => 
   return dtype === null ? fn() : autocast({ dtype }, fn);
 }
 
-/** The run's loss of a batch: forward under autocast, cross-entropy in float32 (mean over the batch). */
-export function runLoss(config: Pick<TrainConfig, 'precision'>): (model: Module, batch: { images: Tensor; labels: Tensor }) => Tensor {
-  return (model, batch) => withPrecision(config.precision, () => crossEntropy(model.call(batch.images), batch.labels));
+/**
+ * The run's loss of a batch: forward under autocast, cross-entropy in float32 (mean over the
+ * batch), against the batch's soft targets when it has them (Mixup), else its labels.
+ */
+export function runLoss(config: Pick<TrainConfig, 'precision'>): (model: Module, batch: { images: Tensor; labels: Tensor; targets?: Tensor }) => Tensor {
+  return (model, batch) => withPrecision(config.precision, () => crossEntropy(model.call(batch.images), batch.targets ?? batch.labels));
 }
 
 /** A GradScaler for fp16 runs (torch.amp.GradScaler's defaults); a disabled one otherwise. */

@@ -2,7 +2,8 @@
 // -> optimizer and schedule -> steps with gradient accumulation -> evaluation each epoch ->
 // checkpoints, metrics.jsonl, plots and a summary in runs/<name>/. --resume continues a run
 // exactly (bit-identical on CPU): weights, optimizer state, BatchNorm statistics, the dropout
-// stream and the data order are all restored from the checkpoint.
+// stream and the data order are all restored from the checkpoint. On image folders the epoch line
+// also carries the pipeline's data stall, decode rate and bad-image count, and ReaL / V2 accuracy.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { scale } from '../autograd/ops/elementwise';
@@ -22,7 +23,9 @@ import { evaluate, nonFiniteNote, type EvalResult } from './evaluate';
 import { MetricsLog, type MetricsRecord } from './metrics';
 import { writeRunPlots } from './plots';
 import { Progress, progressMode, type ProgressState } from './progress';
-import { buildData, buildModel, initializeModel, resolveEta, withMupBase, type EtaSetup } from './setup';
+import { buildData, buildModel, closeData, initializeModel, resolveEta, withMupBase, type EtaSetup, type RunData } from './setup';
+import { isPipelineLoader } from '../data/batches';
+import { evaluateAll, pipelineNote } from './image-data';
 import { mupInitReadout_ } from '../optim/mup';
 import { makeScaler, runLoss } from './precision';
 import { DeviceLossMeter } from './loss-meter';
@@ -61,6 +64,14 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
   }
   manualSeed(config.seed);
   const data = buildData(config);
+  try {
+    return trainOn(data, config, dir, checkpoint, options, started, progress);
+  } finally {
+    closeData(data);
+  }
+}
+
+function trainOn(data: RunData, config: TrainConfig, dir: string, checkpoint: LoadedCheckpoint | null, options: TrainOptions, started: number, progress: Progress): TrainSummary {
   const model = buildModel(config, data);
   if (config.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const lossOf = runLoss(config);
@@ -82,7 +93,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
     removeStaleTempFiles(dir);
   }
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(data.classes ? { ...config, classes: data.classes } : config, null, 2) + '\n');
+  for (const l of [data.train, data.test, data.v2]) if (l && isPipelineLoader(l)) l.logBadImagesTo(path.join(dir, 'bad-images.jsonl'));
   const log = new MetricsLog(path.join(dir, 'metrics.jsonl'), checkpoint?.state.metricsLines ?? 0);
   const record = (r: MetricsRecord) => {
     log.write(r);
@@ -114,6 +126,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       progress.message(`probe: ${eta.probe.steps} batches in ${eta.probe.seconds.toFixed(1)} s (stopped: ${eta.probe.stop})`);
     }
   }
+  // The epoch line's data stall counts training batches only, not the probe's.
+  if (isPipelineLoader(data.train)) data.train.takeStats();
   const optimizer = config.lrMode === 'mup'
     ? withMupBase(config, data, (mupBase) => buildOptimizer({ ...config, model, mupBase, larc: { trust: config.larcTrust, clip: config.larcClip } }))
     : buildOptimizer({ ...config, model, eta: eta.eta ?? undefined, larc: { trust: config.larcTrust, clip: config.larcClip } });
@@ -164,6 +178,7 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
   };
   let final: EvalResult | null = null;
+  let extra: Record<string, number> = {};
   let intervalStart = performance.now();
   let intervalImages = 0;
   // The ETA counts training steps only (not the probe, data loading, evaluation or checkpoints).
@@ -190,8 +205,8 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
       }
       meter.endStep();
       const lr = schedule.apply(optimizer, state.step);
-      const stepped = scaler.step(optimizer);
-      scaler.update();
+      scaler.step(optimizer);
+      const stepped = scaler.update();
       optimizer.zeroGrad();
       if (!stepped) record({ kind: 'skipped_step', step: state.step + 1, reason: 'non-finite gradients (fp16 loss scaling)', scale: scaler.getScale() });
       trainSeconds += (performance.now() - stepStart) / 1000;
@@ -222,7 +237,10 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     const epochDone = state.batchInEpoch === data.train.length;
     if (epochDone || state.step === totalSteps) {
       const epochSeconds = (performance.now() - epochStart) / 1000;
-      final = evaluate(model, data.test, { precision: config.precision });
+      const pipeline = isPipelineLoader(data.train) ? data.train.takeStats() : null;
+      const evaluated = evaluateAll(model, data, config.precision);
+      final = evaluated.val;
+      extra = evaluated.fields;
       // The probe's cost as a share of one training epoch, measured on the first full epoch.
       const probeSeconds = (state.probe as { seconds: number } | null)?.seconds;
       const probeShare = epochDone && wholeEpoch && state.epoch === 0 && probeSeconds !== undefined ? probeSeconds / epochSeconds : null;
@@ -232,9 +250,10 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
         train_loss: state.epochLossSum / Math.max(state.epochLossCount, 1),
         test_loss: final.loss, test_top1: final.top1, test_top5: final.top5,
         ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}),
+        ...extra, ...(pipeline ?? {}),
       });
       if (probeShare !== null) progress.message(`probe cost: ${(100 * probeShare).toFixed(0)}% of the first epoch's time`);
-      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}`);
+      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}${pipelineNote(extra, pipeline)}`);
       if (epochDone) {
         state.epoch++;
         state.batchInEpoch = 0;
@@ -248,9 +267,13 @@ export function runTraining(config: TrainConfig, dir: string, checkpoint: Loaded
     }
   }
   progress.finish();
-  final ??= evaluate(model, data.test, { precision: config.precision });
+  if (final === null) {
+    const evaluated = evaluateAll(model, data, config.precision);
+    final = evaluated.val;
+    extra = evaluated.fields;
+  }
   const seconds = (performance.now() - started) / 1000;
-  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}), seconds });
+  record({ kind: 'summary', steps: state.step, epochs: state.epoch, test_loss: final.loss, test_top1: final.top1, test_top5: final.top5, ...(final.nonFinite > 0 ? { test_non_finite: final.nonFinite } : {}), ...extra, seconds });
   state.final = { loss: final.loss, top1: final.top1, top5: final.top5, samples: final.samples, nonFinite: final.nonFinite };
   save();
   writeRunPlots(dir);

@@ -6,6 +6,9 @@ import type { Dataset } from '../data/dataset';
 import { parseDataSpec } from '../data/spec';
 import { FileFormatError } from '../errors';
 import { DataLoader, type Batch } from '../data/loader';
+import type { BatchLoader } from '../data/batches';
+import { buildImageData, closeLoaders } from './image-data';
+import type { RealLabels } from './real';
 import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { depthEta } from '../layerwise/depth';
 import { probe, type ProbeResult } from '../layerwise/probe';
@@ -20,17 +23,29 @@ import type { TrainConfig } from './config';
 import { runLoss } from './precision';
 
 export interface RunData {
-  train: DataLoader;
-  test: DataLoader;
+  train: BatchLoader;
+  test: BatchLoader;
   numClasses: number;
+  /** Class names of an image folder (written into the run's config.json). */
+  classes?: string[];
+  /** Image folders: the --eval-data loader and the --real-labels of the validation split. */
+  v2?: BatchLoader | null;
+  real?: RealLabels | null;
+}
+
+/** Stops the decode threads of the run's image-folder loaders (nothing for in-memory data). */
+export function closeData(data: RunData): void {
+  closeLoaders(data.train, data.test, data.v2);
 }
 
 /**
  * Opens both splits of config.data and checks them at once, before anything trains or probes:
  * an empty split, or train and test samples of different shapes, are errors naming the file(s).
+ * Image folders get image-folder loaders (image-data.ts).
  */
 export function buildData(config: TrainConfig): RunData {
   const source = parseDataSpec(config.data);
+  if (source.folder !== undefined) return buildImageData(config, source.folder);
   const trainSet = source.load('train');
   const testSet = source.load('test');
   checkSplits(config.data, trainSet, testSet);
@@ -95,7 +110,7 @@ export function initializeModel(model: Module, config: TrainConfig): void {
 }
 
 /** The training loader's batches in order across epochs, from epoch 0. */
-export function* trainingBatches(loader: DataLoader): Generator<Batch> {
+export function* trainingBatches(loader: BatchLoader): Generator<Batch> {
   for (let epoch = 0; ; epoch++) yield* loader.iterate(epoch);
 }
 

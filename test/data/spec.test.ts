@@ -52,7 +52,8 @@ describe('parseDataSpec', () => {
 
   it('unknown dataset, missing DIR and malformed synthetic fields are ArgumentErrors listing the accepted forms', () => {
     for (const [spec, why] of [
-      ['imagenet:/data', /unknown dataset 'imagenet'/],
+      ['coco:/data', /unknown dataset 'coco'/],
+      ['imagenet', /imagenet needs a directory/],
       ['cifar10', /cifar10 needs a directory/],
       ['tensors:', /tensors needs a .safetensors file/],
       ['synthetic:0', /N '0' is not a positive integer/],

@@ -178,17 +178,19 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   { kernel: 'window_mask_add_forward', label: '4 windows', args: { batch: 2, num_windows: 4, heads: 3, n: 16 } },
   // ---- optim (float32 master weights) ----
   {
-    kernel: 'sgd_step', label: 'momentum nesterov wd', tolScale: 1,
-    args: { host_numels: [1, 4097, 70000], host_lrs: [0.1, 0.05, 0.2], host_weight_decays: [0, 1e-4, 5e-4], num_tensors: 3, momentum: 0.9, dampening: 0, nesterov: true, first_step: false },
+    kernel: 'sgd_step', label: 'momentum nesterov wd, eta from the device',
+    args: { host_numels: [1, 4097, 70000], host_weight_decays: [0, 1e-4, 5e-4], num_tensors: 3, lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, first_step: false, inv_scale: 1 },
+    inputs: { lr_scales: () => [1, 0.5, 2], found_inf: () => [0] },
   },
   {
-    kernel: 'sgd_step', label: 'no momentum', emptyLists: ['momentum_buffers'],
-    args: { host_numels: [33, 2048], host_lrs: [0.1, 0.3], host_weight_decays: [1e-4, 0], num_tensors: 2, momentum: 0, dampening: 0, nesterov: false, first_step: true },
+    kernel: 'sgd_step', label: 'no momentum, fp16 unscale fused', emptyLists: ['momentum_buffers'],
+    args: { host_numels: [33, 2048], host_weight_decays: [1e-4, 0], num_tensors: 2, lr: 0.3, momentum: 0, dampening: 0, nesterov: false, first_step: true, inv_scale: 1 / 512 },
+    inputs: { lr_scales: () => [0.25, 1], found_inf: () => [0] },
   },
   {
     kernel: 'adamw_step', label: 'step 3',
-    args: { host_numels: [5, 65537, 1000], host_lrs: [1e-3, 2e-3, 5e-4], host_weight_decays: [0.05, 0, 0.1], num_tensors: 3, beta1: 0.9, beta2: 0.999, eps: 1e-8, bias_correction1: 1 - 0.9 ** 3, bias_correction2: 1 - 0.999 ** 3 },
-    inputs: { exp_avg_sqs: positive(0, 1) },
+    args: { host_numels: [5, 65537, 1000], host_weight_decays: [0.05, 0, 0.1], num_tensors: 3, lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, bias_correction1: 1 - 0.9 ** 3, bias_correction2: 1 - 0.999 ** 3, inv_scale: 1 },
+    inputs: { exp_avg_sqs: positive(0, 1), lr_scales: () => [0.5, 1, 0.25], found_inf: () => [0] },
   },
   {
     kernel: 'multi_unscale_found_inf', label: 'with inf', args: { host_numels: [100, 3000], num_tensors: 2, inv_scale: 1 / 1024 },

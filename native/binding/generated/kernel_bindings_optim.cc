@@ -9,20 +9,24 @@ namespace layerwise::binding {
 namespace {
 
 Napi::Value kernel_sgd_step(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "sgd_step", 11);
+  ArgReader args(info, "sgd_step", 14);
   std::vector<BufferArg> list_params = args.buffer_list(0, "params");
   std::vector<BufferArg> list_grads = args.buffer_list(1, "grads");
   std::vector<BufferArg> list_momentum_buffers = args.buffer_list(2, "momentum_buffers");
-  std::vector<int64_t> host_numels = args.host_array<int64_t>(3, "host_numels");
-  std::vector<double> host_lrs = args.host_array<double>(4, "host_lrs");
-  std::vector<double> host_weight_decays = args.host_array<double>(5, "host_weight_decays");
-  int64_t num_tensors = args.integer(6, "num_tensors");
-  double momentum = static_cast<double>(args.number(7, "momentum"));
-  double dampening = static_cast<double>(args.number(8, "dampening"));
-  bool nesterov = args.boolean(9, "nesterov");
-  bool first_step = args.boolean(10, "first_step");
+  BufferArg buf_lr_scales = args.buffer(3, "lr_scales");
+  BufferArg buf_found_inf = args.optional_buffer(4, "found_inf");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(5, "host_numels");
+  std::vector<double> host_weight_decays = args.host_array<double>(6, "host_weight_decays");
+  int64_t num_tensors = args.integer(7, "num_tensors");
+  double lr = static_cast<double>(args.number(8, "lr"));
+  double momentum = static_cast<double>(args.number(9, "momentum"));
+  double dampening = static_cast<double>(args.number(10, "dampening"));
+  bool nesterov = args.boolean(11, "nesterov");
+  bool first_step = args.boolean(12, "first_step");
+  float inv_scale = static_cast<float>(args.number(13, "inv_scale"));
+  args.require_elements(buf_lr_scales, 4, {static_cast<int64_t>(num_tensors)}, "(num_tensors)");
+  if (buf_found_inf.present) args.require_elements(buf_found_inf, 4, {static_cast<int64_t>(1)}, "(1)");
   args.require_length(host_numels, "host_numels", num_tensors);
-  args.require_length(host_lrs, "host_lrs", num_tensors);
   args.require_length(host_weight_decays, "host_weight_decays", num_tensors);
   args.require_list(list_params, "params", num_tensors, false, 4, &host_numels);
   std::vector<float*> params;
@@ -33,28 +37,32 @@ Napi::Value kernel_sgd_step(const Napi::CallbackInfo& info) {
   args.require_list(list_momentum_buffers, "momentum_buffers", num_tensors, true, 4, &host_numels);
   std::vector<float*> momentum_buffers;
   for (const BufferArg& b : list_momentum_buffers) momentum_buffers.push_back(static_cast<float*>(b.ptr));
-  Backend& be = args.backend({}, {&list_params, &list_grads, &list_momentum_buffers});
-  args.check(be.table->sgd_step(be.ctx, params.empty() ? nullptr : params.data(), grads.empty() ? nullptr : grads.data(), momentum_buffers.empty() ? nullptr : momentum_buffers.data(), host_numels.data(), host_lrs.data(), host_weight_decays.data(), num_tensors, momentum, dampening, nesterov, first_step));
+  Backend& be = args.backend({&buf_lr_scales, &buf_found_inf}, {&list_params, &list_grads, &list_momentum_buffers});
+  args.check(be.table->sgd_step(be.ctx, params.empty() ? nullptr : params.data(), grads.empty() ? nullptr : grads.data(), momentum_buffers.empty() ? nullptr : momentum_buffers.data(), static_cast<const float*>(buf_lr_scales.ptr), static_cast<const float*>(buf_found_inf.ptr), host_numels.data(), host_weight_decays.data(), num_tensors, lr, momentum, dampening, nesterov, first_step, inv_scale));
   return info.Env().Undefined();
 }
 
 Napi::Value kernel_adamw_step(const Napi::CallbackInfo& info) {
-  ArgReader args(info, "adamw_step", 13);
+  ArgReader args(info, "adamw_step", 16);
   std::vector<BufferArg> list_params = args.buffer_list(0, "params");
   std::vector<BufferArg> list_grads = args.buffer_list(1, "grads");
   std::vector<BufferArg> list_exp_avgs = args.buffer_list(2, "exp_avgs");
   std::vector<BufferArg> list_exp_avg_sqs = args.buffer_list(3, "exp_avg_sqs");
-  std::vector<int64_t> host_numels = args.host_array<int64_t>(4, "host_numels");
-  std::vector<double> host_lrs = args.host_array<double>(5, "host_lrs");
-  std::vector<double> host_weight_decays = args.host_array<double>(6, "host_weight_decays");
-  int64_t num_tensors = args.integer(7, "num_tensors");
-  double beta1 = static_cast<double>(args.number(8, "beta1"));
-  double beta2 = static_cast<double>(args.number(9, "beta2"));
-  double eps = static_cast<double>(args.number(10, "eps"));
-  double bias_correction1 = static_cast<double>(args.number(11, "bias_correction1"));
-  double bias_correction2 = static_cast<double>(args.number(12, "bias_correction2"));
+  BufferArg buf_lr_scales = args.buffer(4, "lr_scales");
+  BufferArg buf_found_inf = args.optional_buffer(5, "found_inf");
+  std::vector<int64_t> host_numels = args.host_array<int64_t>(6, "host_numels");
+  std::vector<double> host_weight_decays = args.host_array<double>(7, "host_weight_decays");
+  int64_t num_tensors = args.integer(8, "num_tensors");
+  double lr = static_cast<double>(args.number(9, "lr"));
+  double beta1 = static_cast<double>(args.number(10, "beta1"));
+  double beta2 = static_cast<double>(args.number(11, "beta2"));
+  double eps = static_cast<double>(args.number(12, "eps"));
+  double bias_correction1 = static_cast<double>(args.number(13, "bias_correction1"));
+  double bias_correction2 = static_cast<double>(args.number(14, "bias_correction2"));
+  float inv_scale = static_cast<float>(args.number(15, "inv_scale"));
+  args.require_elements(buf_lr_scales, 4, {static_cast<int64_t>(num_tensors)}, "(num_tensors)");
+  if (buf_found_inf.present) args.require_elements(buf_found_inf, 4, {static_cast<int64_t>(1)}, "(1)");
   args.require_length(host_numels, "host_numels", num_tensors);
-  args.require_length(host_lrs, "host_lrs", num_tensors);
   args.require_length(host_weight_decays, "host_weight_decays", num_tensors);
   args.require_list(list_params, "params", num_tensors, false, 4, &host_numels);
   std::vector<float*> params;
@@ -68,8 +76,8 @@ Napi::Value kernel_adamw_step(const Napi::CallbackInfo& info) {
   args.require_list(list_exp_avg_sqs, "exp_avg_sqs", num_tensors, false, 4, &host_numels);
   std::vector<float*> exp_avg_sqs;
   for (const BufferArg& b : list_exp_avg_sqs) exp_avg_sqs.push_back(static_cast<float*>(b.ptr));
-  Backend& be = args.backend({}, {&list_params, &list_grads, &list_exp_avgs, &list_exp_avg_sqs});
-  args.check(be.table->adamw_step(be.ctx, params.empty() ? nullptr : params.data(), grads.empty() ? nullptr : grads.data(), exp_avgs.empty() ? nullptr : exp_avgs.data(), exp_avg_sqs.empty() ? nullptr : exp_avg_sqs.data(), host_numels.data(), host_lrs.data(), host_weight_decays.data(), num_tensors, beta1, beta2, eps, bias_correction1, bias_correction2));
+  Backend& be = args.backend({&buf_lr_scales, &buf_found_inf}, {&list_params, &list_grads, &list_exp_avgs, &list_exp_avg_sqs});
+  args.check(be.table->adamw_step(be.ctx, params.empty() ? nullptr : params.data(), grads.empty() ? nullptr : grads.data(), exp_avgs.empty() ? nullptr : exp_avgs.data(), exp_avg_sqs.empty() ? nullptr : exp_avg_sqs.data(), static_cast<const float*>(buf_lr_scales.ptr), static_cast<const float*>(buf_found_inf.ptr), host_numels.data(), host_weight_decays.data(), num_tensors, lr, beta1, beta2, eps, bias_correction1, bias_correction2, inv_scale));
   return info.Env().Undefined();
 }
 

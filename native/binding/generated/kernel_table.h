@@ -12,7 +12,7 @@
 namespace layerwise {
 
 constexpr int32_t kAbiVersion = 2;
-constexpr const char* kContractHash = "092f51cf5256ed9f";
+constexpr const char* kContractHash = "f0443ec933e630b3";
 
 struct KernelTable {
   int32_t abi_version;
@@ -81,8 +81,8 @@ struct KernelTable {
   Status (*relative_position_bias_forward)(void* ctx, void* y, const float* table, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
   Status (*relative_position_bias_backward)(void* ctx, float* dtable, const void* dy, const int32_t* index, DType dtype, int64_t heads, int64_t n, int64_t num_rel);
   Status (*window_mask_add_forward)(void* ctx, void* y, const void* x, const float* mask, DType dtype, int64_t batch, int64_t num_windows, int64_t heads, int64_t n);
-  Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double momentum, double dampening, bool nesterov, bool first_step);
-  Status (*adamw_step)(void* ctx, float* const* params, const float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const int64_t* host_numels, const double* host_lrs, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);
+  Status (*sgd_step)(void* ctx, float* const* params, const float* const* grads, float* const* momentum_buffers, const float* lr_scales, const float* found_inf, const int64_t* host_numels, const double* host_weight_decays, int64_t num_tensors, double lr, double momentum, double dampening, bool nesterov, bool first_step, float inv_scale);
+  Status (*adamw_step)(void* ctx, float* const* params, const float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const float* lr_scales, const float* found_inf, const int64_t* host_numels, const double* host_weight_decays, int64_t num_tensors, double lr, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2, float inv_scale);
   Status (*multi_unscale_found_inf)(void* ctx, float* const* grads, float* found_inf, const int64_t* host_numels, int64_t num_tensors, float inv_scale);
   Status (*multi_axpby)(void* ctx, float* const* ys, const float* const* xs, const int64_t* host_numels, const double* host_alphas, const double* host_betas, int64_t num_tensors);
   Status (*lamb_direction)(void* ctx, float* const* grads, float* const* exp_avgs, float* const* exp_avg_sqs, const float* const* params, const int64_t* host_numels, const double* host_weight_decays, int64_t num_tensors, double beta1, double beta2, double eps, double bias_correction1, double bias_correction2);

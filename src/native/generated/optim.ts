@@ -3,37 +3,43 @@
 import type { NativeBuffer } from '../addon';
 
 export interface OptimKernels {
-  /** Per tensor t: lr_t = host_lrs[t] (the base lr times eta_t), wd_t = host_weight_decays[t]; g = grad + wd_t*w; b = g on the first step, else momentum*b + (1-dampening)*g; g = nesterov ? g + momentum*b : b; w -= lr_t*g. */
+  /** Per tensor t: lr_t = lr * lr_scales[t] (lr_scales: eta_t, or whatever the optimizer needs; a device array so that a step needs no host data per tensor besides the fixed weight decays), wd_t = host_weight_decays[t]. float16 loss scaling is fused in (torch's fused optimizers' grad_scale / found_inf): when found_inf is given and found_inf[0] != 0 the step does nothing (no element is touched, as GradScaler skips the step); otherwise each gradient is read as g = grad * inv_scale (inv_scale = 1 when not scaling; the gradients themselves are left as they are). SGD: g = g + wd_t*w; b = g on the first step, else momentum*b + (1-dampening)*g; g = nesterov ? g + momentum*b : b; w -= lr_t*g. */
   sgd_step(
     params: /* float* const* */ readonly NativeBuffer[],
     grads: /* const float* const* */ readonly NativeBuffer[],
     momentum_buffers: /* float* const* */ readonly NativeBuffer[],
+    lr_scales: /* (num_tensors) const float* */ NativeBuffer,
+    found_inf: /* (1) const float* */ NativeBuffer | null,
     host_numels: /* (num_tensors) const int64_t* */ readonly number[],
-    host_lrs: /* (num_tensors) const double* */ Float64Array | readonly number[],
     host_weight_decays: /* (num_tensors) const double* */ Float64Array | readonly number[],
     num_tensors: /* int64_t */ number,
+    lr: /* double */ number,
     momentum: /* double */ number,
     dampening: /* double */ number,
     nesterov: /* bool */ boolean,
     first_step: /* bool */ boolean,
+    inv_scale: /* float */ number,
   ): void;
-  /** w *= 1 - lr_t*wd_t; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; w -= (lr_t / bias_correction1) * m / (sqrt(v) / sqrt(bias_correction2) + eps) */
+  /** AdamW (lr_t, found_inf and inv_scale as sgd_step): w *= 1 - lr_t*wd_t; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; w -= (lr_t / bias_correction1) * m / (sqrt(v) / sqrt(bias_correction2) + eps) */
   adamw_step(
     params: /* float* const* */ readonly NativeBuffer[],
     grads: /* const float* const* */ readonly NativeBuffer[],
     exp_avgs: /* float* const* */ readonly NativeBuffer[],
     exp_avg_sqs: /* float* const* */ readonly NativeBuffer[],
+    lr_scales: /* (num_tensors) const float* */ NativeBuffer,
+    found_inf: /* (1) const float* */ NativeBuffer | null,
     host_numels: /* (num_tensors) const int64_t* */ readonly number[],
-    host_lrs: /* (num_tensors) const double* */ Float64Array | readonly number[],
     host_weight_decays: /* (num_tensors) const double* */ Float64Array | readonly number[],
     num_tensors: /* int64_t */ number,
+    lr: /* double */ number,
     beta1: /* double */ number,
     beta2: /* double */ number,
     eps: /* double */ number,
     bias_correction1: /* double */ number,
     bias_correction2: /* double */ number,
+    inv_scale: /* float */ number,
   ): void;
-  /** float16 loss scaling (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element, found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never cleared, so one flag covers several calls; the host reads it once per optimizer step. */
+  /** float16 loss scaling (optim_amp.cc), torch.amp.GradScaler's unscale: g *= inv_scale for every element, found_inf[0] = 1 when any element (before scaling) is NaN or infinite. found_inf is only ever set, never cleared, so one flag covers several calls; the host reads it once per optimizer step. inv_scale == 1 only checks (no element is written): the check before a step that unscales itself (sgd_step, adamw_step). */
   multi_unscale_found_inf(
     grads: /* float* const* */ readonly NativeBuffer[],
     found_inf: /* (1) float* */ NativeBuffer,
