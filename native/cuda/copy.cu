@@ -10,6 +10,7 @@
 // a scratch buffer when the ranges overlap, as memmove).
 // References: CUDA Runtime API "Memory Management" (cudaMemcpyAsync) and the CUDA C++ Programming
 // Guide's grid-stride loops; PyTorch's permute is a gather of the same index math.
+#include <cstdio>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -130,8 +131,9 @@ Status device_alloc(Context& ctx, void** out, int64_t bytes) {
 
 Status device_free(Context& ctx, void* ptr) {
   if (ptr == nullptr || allocator_free(ctx, ptr)) return Status::Ok();
-  return Status::Invalid("free", "pointer " + std::to_string(reinterpret_cast<uintptr_t>(ptr)) +
-                                     " is not a live block of the CUDA allocator (freed twice?)");
+  char text[96];
+  std::snprintf(text, sizeof text, "pointer %p is not a live block of the CUDA allocator (freed twice?)", ptr);
+  return Status::Invalid("free", text);
 }
 
 Status device_synchronize(Context& ctx) {
