@@ -22,4 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 npm ci --no-audit --no-fund
+# With the CUDA compiler present, the cuDNN/cuBLASLt wheels too, so that the build also compiles
+# and links the CUDA backend build/Release/layerwise_cuda.so (CI does this on every run).
+if command -v nvcc >/dev/null 2>&1 || [ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]; then bash scripts/setup-cuda.sh; fi
 npm run build

@@ -1,14 +1,15 @@
 // CPU memory kernels: allocation (the caching allocator of allocator.h), fills, copies between host and "device"
-// (both host memory here), permutes and uint8 -> float normalization.
+// (both host memory here), permutes and uint8 -> float normalization. The per-element math (conversions,
+// normalization, permute offsets) is native/shared/copy_math.h, shared with native/cuda/copy.cu.
 #include <cstdlib>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 #include <new>
 #include <vector>
 
 #include "cpu/allocator.h"
 #include "cpu/context.h"
+#include "shared/copy_math.h"
 
 namespace layerwise::cpu {
 
@@ -28,41 +29,9 @@ Status device_free(Context& ctx, void* ptr) {
 
 Status device_synchronize(Context& ctx) { return Status::Ok(); }
 
-namespace {
-
-// Value conversions for cast and fill: float types through float (round to nearest even), to
-// integers by truncation with NaN -> 0 and clamping to the target's range.
-template <typename D>
-D convert_from_float(float v) {
-  if constexpr (std::is_same_v<D, int32_t> || std::is_same_v<D, uint8_t>) {
-    if (!(v == v)) return 0;
-    const float lo = static_cast<float>(std::numeric_limits<D>::min());
-    const float hi = static_cast<float>(std::numeric_limits<D>::max());
-    if (v <= lo) return std::numeric_limits<D>::min();
-    if (v >= hi) return std::numeric_limits<D>::max();
-    return static_cast<D>(v);
-  } else {
-    return from_f32<D>(v);
-  }
-}
-
-template <typename S>
-float convert_to_float(S v) {
-  if constexpr (std::is_same_v<S, int32_t> || std::is_same_v<S, uint8_t>) return static_cast<float>(v);
-  else return to_f32(v);
-}
-
-// Runs body(T{}) for any of the five dtypes.
-template <typename Body>
-Status dispatch_any(DType dtype, const char* op, Body&& body) {
-  switch (dtype) {
-    case DType::kI32: return body(int32_t{});
-    case DType::kU8: return body(uint8_t{});
-    default: return dispatch_float(dtype, op, body);
-  }
-}
-
-}  // namespace
+using shared::convert;
+using shared::convert_from_float;
+using shared::dispatch_any;
 
 Status fill(Context& ctx, void* y, DType dtype, float value, int64_t n) {
   LW_RETURN_IF_ERROR(check_sizes("fill", {{"n", n}}));
@@ -86,12 +55,9 @@ Status cast(Context& ctx, void* y, const void* x, DType y_dtype, DType x_dtype, 
       D* yt = static_cast<D*>(y);
       if constexpr (std::is_same_v<S, D>) {
         if (static_cast<const void*>(xt) != static_cast<void*>(yt)) std::memmove(yt, xt, static_cast<size_t>(n) * sizeof(S));
-      } else if constexpr (std::is_integral_v<S> && std::is_integral_v<D>) {
-#pragma omp parallel for simd if (n > 65536)
-        for (int64_t i = 0; i < n; i++) yt[i] = static_cast<D>(xt[i]);
       } else {
 #pragma omp parallel for simd if (n > 65536)
-        for (int64_t i = 0; i < n; i++) yt[i] = convert_from_float<D>(convert_to_float(xt[i]));
+        for (int64_t i = 0; i < n; i++) yt[i] = convert<D>(xt[i]);
       }
       return Status::Ok();
     });
@@ -127,20 +93,18 @@ Status copy_to_host(Context& ctx, void* host_dst, const uint8_t* src, int64_t by
 }
 
 namespace {
+// Walks y row by row: the innermost y dimension reads x with stride src_stride[ndim - 1]; the
+// row's start comes from the shared index math (native/shared/copy_math.h).
 template <typename E>
-void permute_rows(E* y, const E* x, int64_t outer, int64_t inner, int64_t inner_stride, int64_t ndim,
-                  const int64_t* y_shape, const int64_t* x_strides, const int64_t* perm, int64_t numel) {
+void permute_rows(E* y, const E* x, const shared::PermuteGeometry& geo, int64_t numel) {
+  const int32_t ndim = geo.ndim;
+  const int64_t inner = geo.y_shape[ndim - 1];
+  const int64_t inner_stride = geo.src_stride[ndim - 1];
+  const int64_t outer = inner == 0 ? 0 : numel / inner;
 #pragma omp parallel for if (numel > 65536)
   for (int64_t o = 0; o < outer; o++) {
-    int64_t rem = o;
-    int64_t offset = 0;
-    for (int64_t d = ndim - 2; d >= 0; d--) {
-      int64_t idx = rem % y_shape[d];
-      rem /= y_shape[d];
-      offset += idx * x_strides[perm[d]];
-    }
     E* out = y + o * inner;
-    const E* in = x + offset;
+    const E* in = x + shared::permute_source_offset(geo, ndim - 1, o);
     for (int64_t i = 0; i < inner; i++) out[i] = in[i * inner_stride];
   }
 }
@@ -148,34 +112,13 @@ void permute_rows(E* y, const E* x, int64_t outer, int64_t inner, int64_t inner_
 
 Status permute(Context& ctx, void* y, const void* x, DType dtype, int64_t numel, int64_t ndim,
                const int64_t* host_shape, const int64_t* host_perm) {
-  const char* op = "permute";
-  if (ndim < 1 || ndim > 8) return Status::Invalid(op, "ndim must be in 1..8, got " + std::to_string(ndim));
-  int64_t x_strides[8];
-  int64_t y_shape[8];
-  int64_t total = 1;
-  bool seen[8] = {false};
-  for (int64_t d = ndim - 1; d >= 0; d--) {
-    if (host_shape[d] < 0) return Status::Invalid(op, "negative dimension " + std::to_string(host_shape[d]));
-    x_strides[d] = total;
-    total *= host_shape[d];
-  }
-  if (total != numel)
-    return Status::Invalid(op, "shape has " + std::to_string(total) + " elements, numel=" + std::to_string(numel));
-  for (int64_t d = 0; d < ndim; d++) {
-    int64_t p = host_perm[d];
-    if (p < 0 || p >= ndim || seen[p]) return Status::Invalid(op, "perm is not a permutation of 0.." + std::to_string(ndim - 1));
-    seen[p] = true;
-    y_shape[d] = host_shape[p];
-  }
-  // Walk y in order; the innermost y dimension maps to stride x_strides[perm[ndim-1]].
-  int64_t inner = y_shape[ndim - 1];
-  int64_t inner_stride = x_strides[host_perm[ndim - 1]];
-  int64_t outer = inner == 0 ? 0 : numel / inner;
+  shared::PermuteGeometry geo;
+  LW_RETURN_IF_ERROR(shared::make_permute_geometry("permute", numel, ndim, host_shape, host_perm, &geo));
   // Only the element size matters: move 4-, 2- or 1-byte words.
   switch (dtype_size(dtype)) {
-    case 4: permute_rows(static_cast<uint32_t*>(y), static_cast<const uint32_t*>(x), outer, inner, inner_stride, ndim, y_shape, x_strides, host_perm, numel); break;
-    case 2: permute_rows(static_cast<uint16_t*>(y), static_cast<const uint16_t*>(x), outer, inner, inner_stride, ndim, y_shape, x_strides, host_perm, numel); break;
-    default: permute_rows(static_cast<uint8_t*>(y), static_cast<const uint8_t*>(x), outer, inner, inner_stride, ndim, y_shape, x_strides, host_perm, numel); break;
+    case 4: permute_rows(static_cast<uint32_t*>(y), static_cast<const uint32_t*>(x), geo, numel); break;
+    case 2: permute_rows(static_cast<uint16_t*>(y), static_cast<const uint16_t*>(x), geo, numel); break;
+    default: permute_rows(static_cast<uint8_t*>(y), static_cast<const uint8_t*>(x), geo, numel); break;
   }
   return Status::Ok();
 }
@@ -185,9 +128,8 @@ Status normalize_u8(Context& ctx, void* y, const uint8_t* x, DType dtype, int64_
   LW_RETURN_IF_ERROR(check_sizes("normalize_u8", {{"n", n}, {"c", c}, {"hw", hw}}));
   std::vector<float> scale(c), shift(c);
   for (int64_t k = 0; k < c; k++) {
-    if (!(host_std[k] > 0)) return Status::Invalid("normalize_u8", "std[" + std::to_string(k) + "] must be positive");
-    scale[k] = 1.0f / (255.0f * host_std[k]);
-    shift[k] = -host_mean[k] / host_std[k];
+    if (!shared::normalize_coefficients(host_mean[k], host_std[k], &scale[k], &shift[k]))
+      return Status::Invalid("normalize_u8", "std[" + std::to_string(k) + "] must be positive");
   }
   // Element (i, k, j) of channel k at position j lives at (i*c + k)*hw + j (NCHW) or (i*hw + j)*c + k (NHWC).
   const int64_t x_cs = x_channels_last ? 1 : hw, x_js = x_channels_last ? c : 1;
@@ -201,7 +143,7 @@ Status normalize_u8(Context& ctx, void* y, const uint8_t* x, DType dtype, int64_
         const uint8_t* in = x + i * c * hw + k * x_cs;
         T* out = yt + i * c * hw + k * y_cs;
         const float sk = scale[k], bk = shift[k];
-        for (int64_t j = 0; j < hw; j++) out[j * y_js] = from_f32<T>(static_cast<float>(in[j * x_js]) * sk + bk);
+        for (int64_t j = 0; j < hw; j++) out[j * y_js] = from_f32<T>(shared::normalize_value(in[j * x_js], sk, bk));
       }
     return Status::Ok();
   });
