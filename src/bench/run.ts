@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runDataBench } from './data-workloads';
 import { OPTIM_WORKLOADS } from './optim-workloads';
 import { CPU_WORKLOADS, timeSteps } from './workloads';
 
@@ -75,7 +76,9 @@ function allTorchTimes(workloads: { name: string; isolated?: boolean }[], thread
 }
 
 export function runBench(options: BenchOptions): void {
-  if (options.suite !== 'cpu') throw new Error(`bench: unknown suite '${options.suite}' (available: cpu)`);
+  // The data suite (image pipeline vs torchvision's DataLoader): src/bench/data-workloads.ts.
+  if (options.suite === 'data') return runDataBench(options);
+  if (options.suite !== 'cpu') throw new Error(`bench: unknown suite '${options.suite}' (available: cpu, data)`);
   const threads = threadCount();
   const selected = [...CPU_WORKLOADS, ...OPTIM_WORKLOADS].filter((w) => options.workloads === null || options.workloads.includes(w.name));
   const results = selected.map((w): BenchRow => {
