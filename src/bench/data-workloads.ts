@@ -7,7 +7,9 @@
 //
 // What is timed, on both sides: one iteration over the tree (shuffled), the first WARMUP batches
 // (which include starting the workers) untimed, then the next batches until the tree ends; the
-// images of those batches over their wall time. Our batches are the loader's real output: the
+// images of those batches over their wall time, and over the CPU time both sides spent in that
+// window (all threads / processes: images_per_cpu_s, the per-core rate that the load of a shared
+// machine does not distort the way it distorts wall time). Our batches are the loader's real output: the
 // uint8 HWC batch copied out of the ring, uploaded to the CPU device and normalized there into
 // float32 (B, 3, 224, 224) by normalize_u8 on the main thread; torchvision's are uint8
 // (B, 3, 224, 224) tensors (PILToTensor, no normalization), collated in its workers.
@@ -71,6 +73,8 @@ export function dataWorkloads(workers: number): DataWorkload[] {
 export interface PassResult {
   images: number;
   seconds: number;
+  /** CPU time of the whole process (main thread, decode workers, libuv's pool) in the timed window. */
+  cpuSeconds: number;
   stallMsPerBatch: number;
   decodeImagesPerS: number;
 }
@@ -85,6 +89,7 @@ export function timeLoaderPass(dir: string, w: DataWorkload, s: DataSettings): P
   let k = 0;
   let images = 0;
   let start = 0;
+  let cpu0 = process.cpuUsage();
   try {
     for (const b of loader.iterate(0)) {
       if (k >= s.warmupBatches) images += b.indices.length;
@@ -93,11 +98,13 @@ export function timeLoaderPass(dir: string, w: DataWorkload, s: DataSettings): P
       if (k === s.warmupBatches) {
         loader.takeStats();
         start = performance.now();
+        cpu0 = process.cpuUsage();
       }
     }
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const stats = loader.takeStats();
-    return { images, seconds, stallMsPerBatch: stats.data_stall_ms_per_step, decodeImagesPerS: stats.decode_images_per_s };
+    return { images, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, stallMsPerBatch: stats.data_stall_ms_per_step, decodeImagesPerS: stats.decode_images_per_s };
   } finally {
     loader.close();
   }
@@ -106,6 +113,7 @@ export function timeLoaderPass(dir: string, w: DataWorkload, s: DataSettings): P
 interface TorchPass {
   images: number;
   seconds: number;
+  cpuSeconds: number;
   version: string;
 }
 
@@ -118,7 +126,7 @@ function torchPass(dir: string, w: DataWorkload, s: DataSettings): TorchPass | s
   });
   if (r.status !== 0) return `unavailable (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
   const rec = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return { images: rec.images, seconds: rec.seconds, version: `torch ${rec.torch_version}, torchvision ${rec.torchvision_version}, Pillow ${rec.pillow_version}` };
+  return { images: rec.images, seconds: rec.seconds, cpuSeconds: rec.cpu_seconds, version: `torch ${rec.torch_version}, torchvision ${rec.torchvision_version}, Pillow ${rec.pillow_version}` };
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -131,21 +139,26 @@ export function runDataBench(options: DataBenchOptions): void {
   for (const w of selected) {
     const ours: number[] = [];
     const theirs: number[] = [];
+    const oursCpu: number[] = [];
+    const theirsCpu: number[] = [];
     let last: PassResult | null = null;
     let torch: TorchPass | string = 'disabled (--no-torch)';
     for (let r = 0; r < s.repeats; r++) {
       last = timeLoaderPass(tree.dir, w, s);
       ours.push(last.images / last.seconds);
+      oursCpu.push(last.images / last.cpuSeconds);
       if (options.torch) {
         torch = torchPass(tree.dir, w, s);
         if (typeof torch === 'string') break;
         theirs.push(torch.images / torch.seconds);
+        theirsCpu.push(torch.images / torch.cpuSeconds);
       }
     }
     const rate = median(ours);
     const record: Record<string, unknown> = {
       workload: w.name, images_per_s: rate, images_per_s_per_core: rate / s.workers, workers: s.workers, batch: s.batch,
-      images: last!.images, seconds: last!.seconds, repeats: ours.length, warmup_batches: s.warmupBatches,
+      images: last!.images, seconds: last!.seconds, repeats: ours.length, images_per_s_runs: ours,
+      images_per_cpu_s: median(oursCpu), cpu_seconds: last!.cpuSeconds, warmup_batches: s.warmupBatches,
       stall_ms_per_batch: last!.stallMsPerBatch, decode_images_per_s: last!.decodeImagesPerS,
       tree: tree.dir, tree_images: s.images, mean_jpeg_kb: tree.meanBytes / 1024,
       output: 'float32 (B,3,224,224) on the cpu device, normalized (uint8 ring -> upload -> normalize_u8)',
@@ -154,7 +167,9 @@ export function runDataBench(options: DataBenchOptions): void {
     else {
       const t = median(theirs);
       Object.assign(record, {
-        torchvision_images_per_s: t, torchvision_images_per_s_per_core: t / s.workers, speedup_vs_torchvision: rate / t,
+        torchvision_images_per_s: t, torchvision_images_per_s_per_core: t / s.workers, torchvision_images_per_s_runs: theirs,
+        speedup_vs_torchvision: rate / t,
+        torchvision_images_per_cpu_s: median(theirsCpu), cpu_speedup_vs_torchvision: median(oursCpu) / median(theirsCpu),
         torchvision_output: 'uint8 (B,3,224,224) from PILToTensor, no normalization', torchvision_versions: torch.version,
       });
     }
