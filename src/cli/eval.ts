@@ -1,11 +1,13 @@
 // `layerwise eval`: evaluates a run's checkpoint (or a weights file) on the test split:
 // loss, top-1, top-5; on image folders also ReaL top-1 (--real-labels) and another folder
 // (--eval-data, ImageNet-V2 layout).
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { ArgumentError } from '../errors';
 import { Command } from 'commander';
 import { loadingFrom, loadStateDictFile } from '../io/state-dict';
 import { loadCheckpoint } from '../train/checkpoint';
-import { DEFAULT_CONFIG, resolveConfig, validateConfig, type TrainConfig } from '../train/config';
+import { DEFAULT_CONFIG, isImageFolderSpec, resolveConfig, type TrainConfig } from '../train/config';
 import { nonFiniteNote } from '../train/evaluate';
 import { evaluateAll, type ExtraEval } from '../train/image-data';
 import { addExtraEvalOptions } from './train';
@@ -50,7 +52,12 @@ Examples:
       }
       if (opts.batchSize) config = { ...config, evalBatchSize: opts.batchSize };
       for (const k of ['workers', 'evalData', 'realLabels'] as const) if (opts[k] !== undefined) config = { ...config, [k]: opts[k] };
-      if (opts.evalData !== undefined || opts.realLabels !== undefined) config = validateConfig(config);
+      for (const [option, file] of [['--eval-data', opts.evalData], ['--real-labels', opts.realLabels]] as const) {
+        if (file !== undefined && !existsSync(file)) throw new ArgumentError(`${option}: ${file} does not exist`);
+      }
+      if ((opts.evalData !== undefined || opts.realLabels !== undefined) && !isImageFolderSpec(config.data)) {
+        throw new ArgumentError(`--eval-data and --real-labels need an image folder (--data imagenet:DIR or folder:DIR); this run's data is ${config.data}`);
+      }
       const data = buildData(config);
       const model = buildModel(config, data);
       if (config.lrMode === 'mup') withMupBase(config, data, (base) => applyMupReadout(model, base));

@@ -22,7 +22,7 @@
 //   DIR/LOC_val_solution.csv (Kaggle's): "ImageId,PredictionString", the first word of the
 //     prediction string is the synset; ImageId is the file name without its extension.
 // Every val file needs a label and every listed file must exist: errors name the file and line.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { FileFormatError } from '../errors';
 
@@ -46,17 +46,26 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase());
 }
 
-function listDir(dir: string, what: string): string[] {
+/** Entries of a directory, sorted; the entry types come with the listing (no stat per file, except links). */
+function listDir(dir: string, what: string): Dirent[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new FileFormatError(dir, `${what}: not a directory`);
-  return readdirSync(dir).sort(byCodePoint);
+  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodePoint(a.name, b.name));
+}
+
+function isKind(dir: string, e: Dirent, kind: 'file' | 'dir'): boolean {
+  if (e.isSymbolicLink()) {
+    const s = statSync(path.join(dir, e.name), { throwIfNoEntry: false });
+    return s !== undefined && (kind === 'file' ? s.isFile() : s.isDirectory());
+  }
+  return kind === 'file' ? e.isFile() : e.isDirectory();
 }
 
 function subFolders(dir: string): string[] {
-  return listDir(dir, 'image folder').filter((n) => !n.startsWith('.') && statSync(path.join(dir, n)).isDirectory());
+  return listDir(dir, 'image folder').filter((e) => !e.name.startsWith('.') && isKind(dir, e, 'dir')).map((e) => e.name);
 }
 
-function imagesIn(dir: string): string[] {
-  return listDir(dir, 'class folder').filter((n) => isImageFile(n) && statSync(path.join(dir, n)).isFile());
+function imagesIn(dir: string, what = 'class folder'): string[] {
+  return listDir(dir, what).filter((e) => isImageFile(e.name) && isKind(dir, e, 'file')).map((e) => e.name);
 }
 
 /** Class names -> indices: sorted order, or the numbers of an all-numeric tree (ImageNet-V2). */
@@ -104,7 +113,8 @@ export function scanClassTree(root: string, classes?: string[]): ImageFolderSpli
 
 /** A flat folder of images labelled by a labels file (see the file comment for the forms). */
 export function scanFlatSplit(root: string, labelsFile: string, classes: string[]): ImageFolderSplit {
-  const names = listDir(root, 'validation folder').filter((n) => isImageFile(n) && statSync(path.join(root, n)).isFile());
+  const names = imagesIn(root, 'validation folder');
+  const nameSet = new Set(names);
   if (names.length === 0) throw new FileFormatError(root, 'no image files in the flat validation folder');
   const { index } = classIndex(classes.filter((c) => c !== ''));
   const toLabel = (token: string, where: string): number => {
@@ -121,7 +131,7 @@ export function scanFlatSplit(root: string, labelsFile: string, classes: string[
     lines.forEach((line, i) => {
       if (line === '' || (i === 0 && /^imageid\s*,/i.test(line))) return;
       const [id, prediction = ''] = line.split(',');
-      const file = stems.get(id.trim()) ?? (names.includes(id.trim()) ? id.trim() : undefined);
+      const file = stems.get(id.trim()) ?? (nameSet.has(id.trim()) ? id.trim() : undefined);
       if (file === undefined) throw new FileFormatError(labelsFile, `line ${i + 1}: image '${id}' is not in ${root}`);
       byFile.set(file, toLabel(prediction.trim().split(/\s+/)[0] ?? '', `line ${i + 1}`));
     });
@@ -131,7 +141,7 @@ export function scanFlatSplit(root: string, labelsFile: string, classes: string[
     if (paired) {
       for (const [[file, label], line] of entries) {
         const name = file.replace(/^.*[\\/]/, '');
-        if (!names.includes(name)) throw new FileFormatError(labelsFile, `line ${line}: image '${file}' is not in ${root}`);
+        if (!nameSet.has(name)) throw new FileFormatError(labelsFile, `line ${line}: image '${file}' is not in ${root}`);
         byFile.set(name, toLabel(label, `line ${line}`));
       }
     } else {

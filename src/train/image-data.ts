@@ -2,7 +2,7 @@
 // (random crops, --aug, Mixup), the validation loader (resize + centre crop), and the extra
 // evaluations: --eval-data (ImageNet-V2 layout, `v2_*` in the metrics) and --real-labels (ReaL
 // top-1 on the validation split). Every loader decodes with its own pool of --workers threads.
-import { isPipelineLoader, type BatchLoader } from '../data/batches';
+import { isPipelineLoader, type BatchLoader, type PipelineStats } from '../data/batches';
 import { scanEvalFolder, scanImageFolder, type ImageFolderSplit } from '../data/image-folder';
 import { defaultWorkers, ImageFolderLoader, type ImageLoaderOptions } from '../data/image-loader';
 import type { Module } from '../nn/module';
@@ -85,4 +85,16 @@ export function evaluateAll(model: Module, data: { test: BatchLoader; v2?: Batch
 /** Stops the decode threads of every pipeline loader of a run. */
 export function closeLoaders(...loaders: (BatchLoader | null | undefined)[]): void {
   for (const l of loaders) if (l && isPipelineLoader(l)) l.close();
+}
+
+/** The epoch message's tail on image folders: ReaL / V2 accuracy, data stall, bad images. */
+export function pipelineNote(fields: Record<string, number>, stats: PipelineStats | null): string {
+  const parts: string[] = [];
+  if (fields.real_top1 !== undefined) parts.push(`ReaL top-1 ${fields.real_top1.toFixed(2)}%`);
+  if (fields.v2_top1 !== undefined) parts.push(`--eval-data top-1 ${fields.v2_top1.toFixed(2)}%`);
+  if (stats) {
+    parts.push(`data stall ${stats.data_stall_s.toFixed(1)} s (${stats.data_stall_ms_per_step.toFixed(1)} ms/step), decode ${stats.decode_images_per_s.toFixed(0)} images/s`);
+    if (stats.bad_images > 0) parts.push(`${stats.bad_images} bad images replaced`);
+  }
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
 }

@@ -25,7 +25,7 @@ import { writeRunPlots } from './plots';
 import { Progress, progressMode, type ProgressState } from './progress';
 import { buildData, buildModel, closeData, initializeModel, resolveEta, withMupBase, type EtaSetup, type RunData } from './setup';
 import { isPipelineLoader } from '../data/batches';
-import { evaluateAll } from './image-data';
+import { evaluateAll, pipelineNote } from './image-data';
 import { mupInitReadout_ } from '../optim/mup';
 import { makeScaler, runLoss } from './precision';
 import { DeviceLossMeter } from './loss-meter';
@@ -253,7 +253,7 @@ function trainOn(data: RunData, config: TrainConfig, dir: string, checkpoint: Lo
         ...extra, ...(pipeline ?? {}),
       });
       if (probeShare !== null) progress.message(`probe cost: ${(100 * probeShare).toFixed(0)}% of the first epoch's time`);
-      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}`);
+      progress.message(`epoch ${state.epoch + 1}: train loss ${(state.epochLossSum / Math.max(state.epochLossCount, 1)).toFixed(4)}, test loss ${final.loss.toFixed(4)}, top-1 ${final.top1.toFixed(2)}%, top-5 ${final.top5.toFixed(2)}%${nonFiniteNote(final)}${pipelineNote(extra, pipeline)}`);
       if (epochDone) {
         state.epoch++;
         state.batchInEpoch = 0;

@@ -128,8 +128,9 @@ describe('loadSample: odd but valid inputs become 8-bit RGB', () => {
   it('CMYK JPEG becomes sRGB close to the RGB original (not inverted)', async () => {
     const f = put('cmyk.JPEG', await raw(square, 32, 32).toColourspace('cmyk').jpeg({ quality: 95 }).toBuffer());
     expect((await sharp(f).metadata()).space).toBe('cmyk');
-    // The RGB -> CMYK -> RGB round trip through libvips' CMYK profile is not tight (PIL's naive
-    // conversion of the same file is 29 levels off); inverted colours would be ~100 off.
+    // libvips' RGB -> CMYK (through its CMYK profile) and PIL's formula back are not inverses
+    // (about 20 levels apart); inverted colours would be ~100 off. Exactness against PIL:
+    // image-sample-parity.test.ts.
     const out = await load(f, identity(32));
     expect(meanAbs(out, square)).toBeLessThan(25);
     expect(meanAbs(out.map((v) => 255 - v), square)).toBeGreaterThan(80);
@@ -146,6 +147,8 @@ describe('loadSample: odd but valid inputs become 8-bit RGB', () => {
     expect(meanAbs(out, ref)).toBeLessThan(3);
     const unrotated = await load(put('plain.JPEG', jpegBuf), { kind: 'eval', size: 32, resize: 32, maxPixels: 1e8 });
     expect(meanAbs(unrotated, ref)).toBeGreaterThan(20);
+    const asStored = await loadSample(tagged, { ...spec, autoOrient: false }, 0, new Uint8Array(32 * 32 * 3), 0);
+    expect([asStored.width, asStored.height]).toEqual([W, H]);
     // The training crop is drawn in the oriented frame too.
     const t = await loadSample(tagged, { ...sampleSpecs({ aug: 'basic', size: 16 }).train }, 5, new Uint8Array(16 * 16 * 3), 0);
     expect(t.box.left + t.box.width).toBeLessThanOrEqual(H);

@@ -40,6 +40,17 @@ describe('decoding against PIL', () => {
   });
 });
 
+describe('CMYK against PIL', () => {
+  it("a CMYK JPEG becomes PIL's convert('RGB') exactly (resampler 'pil'), within 0.6 level by default", async () => {
+    const want = fixture('cmyk_box_0_0_120_90.rgb');
+    const box = { left: 0, top: 0, width: meta.width, height: meta.height };
+    const file = join(DIR, 'in_cmyk.jpg');
+    expect((await sharp(file).metadata()).space).toBe('cmyk');
+    expect(diff(await loadBox(file, box, 32, { resampler: 'pil' }), want).max).toBe(0);
+    expect(diff(await loadBox(file, box, 32), want).mean).toBeLessThan(0.6);
+  });
+});
+
 describe('RandomResizedCrop resize of a given box against torchvision', () => {
   for (const src of ['png', 'jpg'] as const) {
     for (const [l, t, w, h] of meta.boxes) {

@@ -8,7 +8,7 @@ import { join } from 'path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../src/errors';
-import { loadSample, parseAug, sampleSpecs, TrainSampleSpec } from '../../src/data/image/sample';
+import { jpegShrinkFor, loadSample, parseAug, sampleSpecs, TrainSampleSpec } from '../../src/data/image/sample';
 
 const dir = mkdtempSync(join(tmpdir(), 'image-sample-'));
 
@@ -76,6 +76,13 @@ describe('sampleSpecs and parseAug', () => {
     expect(parseAug('strong')).toBe('strong');
     expect(() => parseAug('medium')).toThrow(ArgumentError);
     expect(() => parseAug('medium')).toThrow(/--aug/);
+  });
+});
+
+describe('jpegShrinkFor', () => {
+  it("sharp's libjpeg shrink for a reduction f: 8/4/2 at f >= 8/4/2, halved when floor(f) equals it", () => {
+    const f = [1, 2, 2.9, 3, 3.99, 4, 4.9, 5, 7.9, 8, 8.9, 9, 20];
+    expect(f.map(jpegShrinkFor)).toEqual([1, 1, 1, 2, 2, 2, 2, 4, 4, 4, 4, 8, 8]);
   });
 });
 

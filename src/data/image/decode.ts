@@ -2,11 +2,13 @@
 // rendering a crop box or the evaluation Resize + CenterCrop from it as HWC uint8 RGB.
 //
 // Decoding policy (what torchvision's PIL loader does, and where we differ):
-// - EXIF orientation is applied (PIL's loader ignores it; the pipeline asks for it).
+// - EXIF orientation is applied (PIL's loader ignores it; the pipeline asks for it), unless
+//   autoOrient is false.
 // - Embedded ICC profiles are ignored (ignoreIcc), as PIL's convert('RGB') ignores them; CMYK
-//   goes through libvips' built-in CMYK profile (PIL uses a naive 255 - c - k formula).
-// - Grayscale, palette and 16-bit inputs become 8-bit sRGB; an alpha channel is dropped before
-//   any resampling (PIL's convert('RGB') drops it too, it does not composite on black).
+//   becomes RGB with PIL's own formula (no profile), on the same decoded CMYK values as PIL.
+// - Grayscale, palette and 16-bit inputs become 8-bit sRGB (16-bit scaled to 8; PIL keeps the
+//   high byte of 16-bit RGB and clips 16-bit grey at 255, which we do not copy); an alpha channel
+//   is dropped before any resampling (PIL's convert('RGB') drops it too, no compositing).
 // - Content is sniffed, so PNG/WebP bytes named .JPEG decode as what they are.
 // - failOn 'error': truncated files and decoder errors fail; libjpeg *warnings* (corrupt scan
 //   data that still decodes) are tolerated like PIL, unless `strict` (failOn 'warning').
@@ -26,6 +28,8 @@ export type Resampler = 'vips' | 'pil';
 export interface DecodeOptions {
   maxPixels: number;
   strict?: boolean;
+  /** Apply the EXIF orientation (default true; false = torchvision's PIL loader, which ignores it). */
+  autoOrient?: boolean;
 }
 
 /** An opened image: its oriented size and the bytes (or, for alpha images, raw RGB) to render from. */
@@ -34,7 +38,7 @@ export interface OpenedImage {
   width: number;
   height: number;
   format: string;
-  /** EXIF orientation 1 (none) and a JPEG file source: shrink-on-load possible. */
+  /** A JPEG file source with no orientation to apply: shrink-on-load possible. */
   canShrink: boolean;
   open(): Sharp;
 }
@@ -46,12 +50,13 @@ export async function openImage(file: string, buf: Buffer, opts: DecodeOptions):
   const options: SharpOptions = {
     failOn: opts.strict ? 'warning' : 'error',
     limitInputPixels: opts.maxPixels,
-    autoOrient: true,
+    autoOrient: opts.autoOrient ?? true,
     ignoreIcc: true,
   };
   const meta = await sharp(buf, options).metadata();
-  const width = meta.autoOrient?.width ?? meta.width;
-  const height = meta.autoOrient?.height ?? meta.height;
+  const oriented = options.autoOrient ? meta.autoOrient : undefined;
+  const width = oriented?.width ?? meta.width;
+  const height = oriented?.height ?? meta.height;
   const format = meta.format ?? 'unknown';
   if (!width || !height) throw new ImageFileError(file, 'unsupported', `no image size in the ${format} header`);
   if (width * height > opts.maxPixels) {
@@ -64,8 +69,32 @@ export async function openImage(file: string, buf: Buffer, opts: DecodeOptions):
     const raw = { width: info.width, height: info.height, channels: 3 as const };
     return { file, width, height, format, canShrink: false, open: () => sharp(data, { raw }) };
   }
-  const canShrink = format === 'jpeg' && (meta.orientation ?? 1) === 1;
+  if (meta.space === 'cmyk' && meta.channels === 4) {
+    // PIL's convert('RGB') of CMYK: R = (255 - K) - (255 - K) * C / 255 (Convert.c cmyk2rgb), on
+    // the decoder's CMYK values (kept as stored by a CMYK pipeline colourspace).
+    const { data, info } = await sharp(buf, options).pipelineColourspace('cmyk').toColourspace('cmyk').raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 4) throw new ImageFileError(file, 'unsupported', `CMYK decoded to ${info.channels} channels`);
+    const rgbData = cmykToRgb(data, info.width * info.height);
+    const raw = { width: info.width, height: info.height, channels: 3 as const };
+    return { file, width, height, format, canShrink: false, open: () => sharp(rgbData, { raw }) };
+  }
+  const canShrink = format === 'jpeg' && (!options.autoOrient || (meta.orientation ?? 1) === 1);
   return { file, width, height, format, canShrink, open: () => sharp(buf, options) };
+}
+
+/** Pillow's cmyk2rgb: nk = 255 - k; out = clip(nk - MULDIV255(c, nk)). */
+export function cmykToRgb(cmyk: Uint8Array, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels * 3);
+  for (let i = 0; i < pixels; i++) {
+    const nk = 255 - cmyk[4 * i + 3];
+    for (let c = 0; c < 3; c++) {
+      const t = cmyk[4 * i + c] * nk + 128;
+      const v = nk - (((t >> 8) + t) >> 8);
+      out[3 * i + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return out;
 }
 
 async function rgb(img: OpenedImage, pipe: Sharp, width: number, height: number): Promise<Uint8Array> {

@@ -158,13 +158,12 @@ export function sharpness(img: Uint8Array, width: number, height: number, factor
     for (let x = 1; x < width - 1; x++) {
       for (let c = 0; c < 3; c++) {
         const o = y * row + x * 3 + c;
-        let s = 0;
         // PIL sums the row below first, then the row, then the row above, each left to right.
-        for (const dy of [row, 0, -row]) {
-          const mid = dy === 0 ? k5 : k1;
-          const t = f32(f32(f32(img[o + dy - 3] * k1) + f32(img[o + dy] * mid)) + f32(img[o + dy + 3] * k1));
-          s = f32(s + t);
-        }
+        const b = o + row;
+        const a = o - row;
+        let s = f32(f32(f32(img[b - 3] * k1) + f32(img[b] * k1)) + f32(img[b + 3] * k1));
+        s = f32(s + f32(f32(f32(img[o - 3] * k1) + f32(img[o] * k5)) + f32(img[o + 3] * k1)));
+        s = f32(s + f32(f32(f32(img[a - 3] * k1) + f32(img[a] * k1)) + f32(img[a + 3] * k1)));
         deg[o] = s <= 0 ? 0 : s >= 255 ? 255 : Math.trunc(s + 0.5);
       }
     }

@@ -32,6 +32,8 @@ export interface TrainSampleSpec {
   strict?: boolean;
   /** 'vips' (default): libvips reduces, PIL's algorithm enlarges; 'pil': PIL's for every axis. */
   resampler?: Resampler;
+  /** Apply the EXIF orientation (default true). */
+  autoOrient?: boolean;
 }
 
 export interface EvalSampleSpec {
@@ -41,6 +43,7 @@ export interface EvalSampleSpec {
   maxPixels: number;
   strict?: boolean;
   resampler?: Resampler;
+  autoOrient?: boolean;
 }
 
 export type SampleSpec = TrainSampleSpec | EvalSampleSpec;
@@ -52,7 +55,7 @@ export interface SampleInfo {
   /** Crop box in (oriented) source pixels; fractional for the evaluation crop. */
   box: CropBox;
   flipped: boolean;
-  /** RandAugment ops applied, e.g. 'Rotate(-30.0)'. */
+  /** RandAugment ops applied with their arguments, e.g. 'Rotate(-30)', 'Color(1.9000)'. */
   ops: string[];
 }
 
@@ -139,11 +142,11 @@ export async function loadBox(
   file: string,
   box: CropBox,
   size: number,
-  opts: { maxPixels?: number; shrinkOnLoad?: boolean; resampler?: Resampler } = {},
+  opts: { maxPixels?: number; shrinkOnLoad?: boolean; resampler?: Resampler; autoOrient?: boolean } = {},
 ): Promise<Uint8Array> {
   const buf = await fs.readFile(file);
   try {
-    const img = await openImage(file, buf, { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS });
+    const img = await openImage(file, buf, { maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS, autoOrient: opts.autoOrient });
     return await renderBox(img, box, size, opts);
   } catch (err) {
     throw toImageFileError(file, err);
