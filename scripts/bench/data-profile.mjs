@@ -5,7 +5,8 @@
 // resize, flip), the same with RandAugment (rand-m10-n2) and RandAugment alone on a 224 image (JS),
 // the evaluation transform, and on the main thread per batch of B: the copy out of the ring, the
 // upload to the CPU device and normalize_u8. Stages run interleaved image by image over the
-// benchmark's tree; medians in ms. Prints one JSON object. The torchvision counterpart:
+// benchmark's tree; wall-time medians (_ms) and mean CPU time of the process (_cpu_ms: the
+// libuv thread doing the decode included) in ms. Prints one JSON object. The torchvision counterpart:
 // `python3 scripts/bench/torch_data_workloads.py --dir DIR --profile`.
 // Run after `npx tsc -p tsconfig.json`:  node scripts/bench/data-profile.mjs --dir DIR [--images 200] [--batch 64]
 import { createRequire } from 'node:module';
@@ -41,13 +42,19 @@ const stages = {
   eval: async (f, buf, i) => { await loadSample(f, basic.eval, i, out, 0); },
 };
 const times = Object.fromEntries(Object.keys(stages).map((k) => [k, []]));
+const cpu = Object.fromEntries(Object.keys(stages).map((k) => [k, 0]));
 for (let i = 0; i < files.length + 3; i++) {
   const f = files[i % files.length];
   const buf = readFileSync(f);
   for (const [k, fn] of Object.entries(stages)) {
+    const c = process.cpuUsage();
     const t = performance.now();
     await fn(f, buf, i);
-    if (i >= 3) times[k].push(performance.now() - t);
+    if (i >= 3) {
+      times[k].push(performance.now() - t);
+      const d = process.cpuUsage(c);
+      cpu[k] += (d.user + d.system) / 1000;
+    }
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -77,8 +84,9 @@ for (let r = 0; r < 23; r++) {
   }
 }
 const per = Object.fromEntries(Object.entries(times).map(([k, v]) => [`${k}_ms`, Number(median(v).toFixed(3))]));
+const cpuMean = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [`${k}_cpu_ms`, Number((v / files.length).toFixed(3))]));
 console.log(JSON.stringify({
-  images: files.length, threads: 1, ...per,
+  images: files.length, threads: 1, ...per, ...cpuMean,
   randaugment_in_loadsample_ms: Number((per.train_strong_ms - per.train_basic_ms).toFixed(3)),
   main_thread_batch: batch,
   ...Object.fromEntries(Object.entries(main).map(([k, v]) => [`main_${k}_ms_per_batch`, Number(median(v).toFixed(3))])),

@@ -17,7 +17,7 @@ the first --warmup-batches batches (which include starting the workers) are unti
 the pass is timed, in wall time and in CPU time of the main and worker processes (images per
 CPU-second: the per-core rate that a machine shared with other jobs does not distort).
 
---profile (instead of the pass): per image on one thread, median ms of each step (Pillow's open +
+--profile (instead of the pass): per image on one thread, median wall ms and mean CPU ms of each step (Pillow's open +
 convert('RGB') as ImageFolder's loader, RandomResizedCrop, flip, RandAugment, PILToTensor, Resize +
 CenterCrop) and of default_collate per batch, for comparison with scripts/bench/data-profile.mjs.
 
@@ -75,23 +75,29 @@ def profile(args):
     to_tensor, resize, crop = T.PILToTensor(), T.Resize(256), T.CenterCrop(224)
     steps = {"open_convert": [], "random_resized_crop": [], "flip": [], "randaugment": [], "pil_to_tensor": [], "eval_resize_crop": []}
     tensors = []
+    cpu = {k: 0.0 for k in steps}
     for i, f in enumerate(files):
-        t0 = time.perf_counter()
+        w, c = [time.perf_counter()], [time.process_time()]
+
+        def mark():
+            w.append(time.perf_counter())
+            c.append(time.process_time())
         img = torchvision.datasets.folder.default_loader(f)
-        t1 = time.perf_counter()
-        c = rrc(img)
-        t2 = time.perf_counter()
-        c = flip(c)
-        t3 = time.perf_counter()
-        a = strong(c)
-        t4 = time.perf_counter()
-        x = to_tensor(a)
-        t5 = time.perf_counter()
+        mark()
+        x = rrc(img)
+        mark()
+        x = flip(x)
+        mark()
+        x = strong(x)
+        mark()
+        x = to_tensor(x)
+        mark()
         crop(resize(img))
-        t6 = time.perf_counter()
+        mark()
         tensors.append(x)
-        for k, v in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
-            steps[k].append(v * 1000)
+        for j, k in enumerate(steps):
+            steps[k].append((w[j + 1] - w[j]) * 1000)
+            cpu[k] += (c[j + 1] - c[j]) * 1000
     collate = []
     for r in range(8):
         b = [tensors[(r * args.batch + j) % len(tensors)] for j in range(args.batch)]
@@ -100,6 +106,7 @@ def profile(args):
         collate.append((time.perf_counter() - t0) * 1000)
     med = lambda v: round(sorted(v)[len(v) // 2], 3)  # noqa: E731
     print(json.dumps({"images": len(files), "threads": 1, **{f"{k}_ms": med(v) for k, v in steps.items()},
+                      **{f"{k}_cpu_ms": round(v / len(files), 3) for k, v in cpu.items()},
                       "collate_batch": args.batch, "collate_ms_per_batch": med(collate), "pillow_version": PIL.__version__}))
 
 
