@@ -28,7 +28,9 @@ const { scanClassTree } = require('../../lib/data/image-folder.js');
 const { Tensor } = require('../../lib/tensor.js');
 const { kernels } = require('../../lib/native/addon.js');
 
-const files = scanClassTree(dir).files.slice(0, count);
+// Every k-th file, so that all class folders are sampled.
+const all = scanClassTree(dir).files;
+const files = all.filter((_, i) => i % Math.max(1, Math.floor(all.length / count)) === 0).slice(0, count);
 const basic = sampleSpecs({ aug: 'basic' });
 const strong = sampleSpecs({ aug: 'strong' });
 const out = new Uint8Array(224 * 224 * 3);

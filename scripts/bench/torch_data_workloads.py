@@ -69,7 +69,8 @@ def cpu_seconds(pids):
 def profile(args):
     torch.set_num_threads(1)
     dataset = torchvision.datasets.ImageFolder(args.dir)
-    files = [f for f, _ in dataset.samples[:args.images]]
+    step = max(1, len(dataset.samples) // args.images)  # every k-th file: all class folders sampled
+    files = [f for f, _ in dataset.samples[::step][:args.images]]
     rrc, flip = T.RandomResizedCrop(224), T.RandomHorizontalFlip()
     strong = build_transform("train_strong").transforms[2]
     to_tensor, resize, crop = T.PILToTensor(), T.Resize(256), T.CenterCrop(224)
