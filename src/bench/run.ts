@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startCuda } from '../native/cuda-backend';
+import { runDataBench } from './data-workloads';
 import { OPTIM_WORKLOADS } from './optim-workloads';
 import { CUDA_WORKLOADS } from './cuda-workloads';
 import { CPU_WORKLOADS, timeSteps, type Workload } from './workloads';
@@ -78,9 +79,11 @@ function allTorchTimes(workloads: { name: string; isolated?: boolean }[], thread
 }
 
 export function runBench(options: BenchOptions): void {
+  // The data suite (image pipeline vs torchvision's DataLoader): src/bench/data-workloads.ts.
+  if (options.suite === 'data') return runDataBench(options);
   const suites: Record<string, Workload[]> = { cpu: [...CPU_WORKLOADS, ...OPTIM_WORKLOADS], cuda: CUDA_WORKLOADS };
   const suite = suites[options.suite];
-  if (!suite) throw new Error(`bench: unknown suite '${options.suite}' (available: ${Object.keys(suites).join(', ')})`);
+  if (!suite) throw new Error(`bench: unknown suite '${options.suite}' (available: ${[...Object.keys(suites), 'data'].join(', ')})`);
   if (options.suite === 'cuda') startCuda();
   const threads = threadCount();
   const selected = suite.filter((w) => options.workloads === null || options.workloads.includes(w.name));

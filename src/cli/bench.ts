@@ -6,7 +6,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('time the workloads of a suite, next to PyTorch on the same machine when it is installed')
-    .option('--suite <name>', 'benchmark suite: cpu, or cuda (GPU train steps, fused optimizer, conv/GEMM throughput)', 'cpu')
+    .option('--suite <name>', 'benchmark suite: cpu (kernels, train steps), cuda (GPU train steps, fused optimizer, conv/GEMM throughput), data (image pipeline vs torchvision; LAYERWISE_BENCH_DATA_WORKERS, _IMAGES, _BATCH, _REPEATS)', 'cpu')
     .option('--json', 'print one JSON object per workload')
     .option('--workloads <list>', 'comma-separated subset of the suite')
     .option('--no-torch', 'skip the PyTorch comparison')
@@ -15,7 +15,7 @@ export function registerBench(program: Command): void {
       if (!(n > 0)) throw new InvalidArgumentError(`--min-seconds must be a positive number, got '${v}'`);
       return n;
     }, 2)
-    .addHelpText('after', '\nExamples:\n  layerwise bench --suite cpu --json\n  layerwise bench --workloads cnn3_b128 --no-torch')
+    .addHelpText('after', '\nExamples:\n  layerwise bench --suite cpu --json\n  layerwise bench --suite data --json\n  layerwise bench --workloads cnn3_b128 --no-torch')
     .action((opts) => {
       runBench({
         suite: opts.suite,
