@@ -1,5 +1,8 @@
-// The sharp (libvips) side of loadSample: opening a file as an oriented 8-bit RGB source, and
-// rendering a crop box or the evaluation Resize + CenterCrop from it as HWC uint8 RGB.
+// Opening a file as an oriented 8-bit RGB source, and rendering a crop box or the evaluation
+// Resize + CenterCrop from it as HWC uint8 RGB. Plain JPEGs (1 or 3 components, no rotation to
+// apply) take the libjpeg-turbo fast path of jpeg.ts (region decode + PIL's resample in C++,
+// byte-exact with torchvision); everything else, and every JPEG when the image addon is missing
+// (or LAYERWISE_IMAGE_ADDON=none), goes through sharp (libvips) as described below.
 //
 // Decoding policy (what torchvision's PIL loader does, and where we differ):
 // - EXIF orientation is applied (PIL's loader ignores it; the pipeline asks for it), unless
@@ -21,6 +24,7 @@
 import sharp, { Sharp, SharpOptions } from 'sharp';
 import { CropBox, centerCropOffsets, resizeShorter } from './crop';
 import { ImageFileError } from './errors';
+import { FastJpeg, openFastJpeg, renderBoxJpeg, renderEvalJpeg } from './jpeg';
 import { resizeBilinear } from './resize';
 
 export type Resampler = 'vips' | 'pil';
@@ -41,6 +45,8 @@ export interface OpenedImage {
   /** A JPEG file source with no orientation to apply: shrink-on-load possible. */
   canShrink: boolean;
   open(): Sharp;
+  /** Set when the libjpeg-turbo fast path decodes this file (jpeg.ts). */
+  jpeg?: FastJpeg;
 }
 
 const RESIZE = { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: true } as const;
@@ -53,6 +59,14 @@ export async function openImage(file: string, buf: Buffer, opts: DecodeOptions):
     autoOrient: opts.autoOrient ?? true,
     ignoreIcc: true,
   };
+  const jpeg = openFastJpeg(buf, opts);
+  if (jpeg) {
+    const { width, height } = jpeg.header;
+    if (width * height > opts.maxPixels) {
+      throw new ImageFileError(file, 'too-large', `${width}x${height} exceeds the pixel limit ${opts.maxPixels}`);
+    }
+    return { file, width, height, format: 'jpeg', canShrink: true, jpeg, open: () => sharp(buf, options) };
+  }
   const meta = await sharp(buf, options).metadata();
   const oriented = options.autoOrient ? meta.autoOrient : undefined;
   const width = oriented?.width ?? meta.width;
@@ -124,6 +138,10 @@ export async function renderBox(
   size: number,
   opts: { shrinkOnLoad?: boolean; resampler?: Resampler } = {},
 ): Promise<Uint8Array> {
+  if (img.jpeg) {
+    const s = usesShrinkOnLoad(img, box, size, opts.shrinkOnLoad ?? true) ? jpegShrinkFor(Math.min(box.width, box.height) / size) : 1;
+    return renderBoxJpeg(img.file, img.jpeg, box, size, s as 1 | 2 | 4 | 8);
+  }
   if (usesShrinkOnLoad(img, box, size, opts.shrinkOnLoad ?? true)) {
     // A pre-resize extract disables shrink-on-load in sharp (pipeline.cc: shouldPreShrink needs
     // no pre-extract), so resize the whole lazily evaluated image by the crop's scale and
@@ -151,6 +169,7 @@ export async function renderEval(
   size: number,
   opts: { resampler?: Resampler } = {},
 ): Promise<{ data: Uint8Array; box: CropBox }> {
+  if (img.jpeg) return renderEvalJpeg(img.file, img.jpeg, resize, size);
   const { width: W, height: H } = img;
   const r = resizeShorter(W, H, resize);
   const c = centerCropOffsets(r.width, r.height, size);
