@@ -3,7 +3,8 @@
 # (GPU or not) with no Node.js installed. It holds bin/node (a copy of this node binary), lib/,
 # the addons in node-gyp-build's prebuilds/ layout (layerwise_cuda.so beside layerwise.napi.node
 # when it was built), the production node_modules (scripts/prebuild.mjs --package), libs/ with the
-# shared libraries the core addon links that a host may lack (OpenBLAS, oneDNN, OpenMP and theirs;
+# shared libraries the addons link that a host may lack (OpenBLAS, oneDNN, OpenMP and theirs,
+# libjpeg-turbo for the image addon layerwise_image.node;
 # not glibc, libstdc++ or libgcc_s, which the host provides, and never the CUDA libraries, which
 # the CUDA backend finds on the host: CUDA_HOME, system paths, pip wheels, LAYERWISE_CUDA_LIBS),
 # and the launcher `layerwise` (bin/node lib/cli/main.js "$@", with libs/ on LD_LIBRARY_PATH).
@@ -33,8 +34,11 @@ mkdir -p "$out/bin" "$out/libs"
 node scripts/prebuild.mjs --from "$addon" --package "$out" > /dev/null
 cp "$(node -p process.execPath)" "$out/bin/node"
 
-# The addon's shared libraries, except the C/C++ runtime and anything CUDA.
-ldd "$addon" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | while read -r name file; do
+# The addons' shared libraries (the core addon's; the image addon's libjpeg.so.62), except the
+# C/C++ runtime and anything CUDA.
+image="$out/prebuilds/$(node -p 'process.platform + "-" + process.arch')/layerwise_image.node"
+libs_of() { for f in "$addon" "$image"; do if [ -f "$f" ]; then ldd "$f"; fi; done; }
+libs_of | sort -u | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }' | while read -r name file; do
   case "$name" in
     libc.so.*|libm.so.*|libdl.so.*|libpthread.so.*|librt.so.*|ld-linux*|libstdc++.so.*|libgcc_s.so.*) continue ;;
     libcuda*|libcudnn*|libcublas*|libcudart*|libnvrtc*|libnccl*) continue ;;
@@ -74,6 +78,13 @@ if [ "$check" = 1 ]; then
   node -e "const r = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8'));
     if (!r.addon.includes('/.bundle/layerwise/prebuilds/')) throw new Error('the bundle loaded ' + r.addon);
     console.log('bundle check: info ok (addon ' + r.addon + '; cuda ' + (r.cuda.available ? 'available' : 'unavailable: ' + r.cuda.reason.slice(0, 120)) + ')');" "$work/info.json"
+  if [ -f "$image" ]; then
+    env -i LD_LIBRARY_PATH="$(pwd)/$out/libs" "$(pwd)/$out/bin/node" -e "const a = require(process.argv[1]);
+      if (typeof a.decodeJpegRegion !== 'function') throw new Error('no decodeJpegRegion in ' + process.argv[1]);" "$(pwd)/$image"
+    echo "bundle check: image addon loads ($image, libs: $(ls "$out/libs" | grep -c jpeg) libjpeg)"
+  else
+    echo "bundle check: no image addon in the bundle (built without libjpeg): JPEGs decode with sharp"
+  fi
   (cd "$work" && env -i HOME="$work" "$launcher" train --data synthetic:256 --epochs 1 --max-steps 3 --model mlp --hidden 8 \
     --batch-size 32 --lr-mode single --warmup-steps 0 --json --out-dir runs --name bundle > train.jsonl)
   grep -q '"kind":"summary","steps":3' "$work/train.jsonl" || { echo "bundle.sh: the bundled training run did not finish 3 steps" >&2; cat "$work/train.jsonl" >&2; exit 1; }

@@ -46,6 +46,11 @@ function copy(src, dst) {
 copy(from, path.join(outDir, 'layerwise.napi.node'));
 const cuda = path.join(path.dirname(from), 'layerwise_cuda.so');
 if (existsSync(cuda)) copy(cuda, path.join(outDir, 'layerwise_cuda.so'));
+// The image addon (libjpeg-turbo fast path; absent when built without libjpeg): beside the core
+// addon, else this checkout's build/Release. node-gyp-build still picks layerwise.napi.node (its
+// napi tag makes it more specific than the untagged layerwise_image.node).
+const image = [path.join(path.dirname(from), 'layerwise_image.node'), path.join(root, 'build', 'Release', 'layerwise_image.node')].find((f) => existsSync(f));
+if (image) copy(image, path.join(outDir, 'layerwise_image.node'));
 
 if (packageDir) {
   if (!existsSync(path.join(root, 'lib', 'cli', 'main.js'))) fail(`${root}/lib is not built: run npm run build:ts first`);
@@ -66,4 +71,4 @@ if (packageDir) {
     copied.push({ file: `${key}/` });
   }
 }
-console.log(JSON.stringify({ kind: 'prebuild', target, tuple, addon: from, cuda: existsSync(cuda), copied }));
+console.log(JSON.stringify({ kind: 'prebuild', target, tuple, addon: from, cuda: existsSync(cuda), image: image ?? null, copied }));

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(g++ cmake make libopenblas-dev libopenblas0-openmp libdnnl-dev dataset-fashion-mnist)
+PACKAGES=(g++ cmake make libopenblas-dev libopenblas0-openmp libdnnl-dev libjpeg62-turbo-dev dataset-fashion-mnist)
 # CI also checks that native/cpu compiles for aarch64 (scripts/check-aarch64.sh).
 if [ "${CI:-}" = "true" ]; then PACKAGES+=(g++-aarch64-linux-gnu); fi
 missing=()
