@@ -91,7 +91,9 @@ Napi::Value DecodeJpegRegion(const Napi::CallbackInfo& info) {
   return o;
 }
 
-// resizeBilinearPil(src, w, h, {x0, y0, x1, y1}, outW, outH, out, [ox, oy, ow, oh])
+// resizeBilinearPil(src, w, h, {x0, y0, x1, y1}, outW, outH, out, window?, source?): src is w x h;
+// window {x, y, width, height} of the output (default all); source {x, y, width, height}: src is
+// that part of a width x height image (default: src is the whole image).
 Napi::Value ResizeBilinearPil(const Napi::CallbackInfo& info) {
   const char* op = "resizeBilinearPil";
   Napi::Env env = info.Env();
@@ -107,11 +109,21 @@ Napi::Value ResizeBilinearPil(const Napi::CallbackInfo& info) {
   Napi::Uint8Array out = bytesArg(info, 6, op, "out");
   int ox = 0, oy = 0, ow = dw, oh = dh;
   if (info.Length() > 7 && !info[7].IsUndefined()) {
+    if (!info[7].IsObject()) throw imageError(env, op, "invalid", "window must be an object");
     Napi::Object win = info[7].As<Napi::Object>();
     ox = intProp(win, "x", 0, op);
     oy = intProp(win, "y", 0, op);
     ow = intProp(win, "width", dw, op);
     oh = intProp(win, "height", dh, op);
+  }
+  lwimage::ResizeSource source{0, 0, w, h, w, h};
+  if (info.Length() > 8 && !info[8].IsUndefined()) {
+    if (!info[8].IsObject()) throw imageError(env, op, "invalid", "source must be an object");
+    Napi::Object so = info[8].As<Napi::Object>();
+    source.x = intProp(so, "x", 0, op);
+    source.y = intProp(so, "y", 0, op);
+    source.fullWidth = intProp(so, "width", w, op);
+    source.fullHeight = intProp(so, "height", h, op);
   }
   if (w < 1 || h < 1 || src.ByteLength() < (size_t)w * h * 3) {
     throw imageError(env, op, "invalid", ("src holds " + std::to_string(src.ByteLength()) + " bytes, not " + std::to_string(w) +
@@ -122,7 +134,7 @@ Napi::Value ResizeBilinearPil(const Napi::CallbackInfo& info) {
                                           std::to_string((size_t)(ow > 0 ? ow : 0) * (oh > 0 ? oh : 0) * 3)).c_str());
   }
   char message[256];
-  if (!lwimage::resizeBilinearPil(src.Data(), w, h, box, dw, dh, ox, oy, ow, oh, out.Data(), message)) {
+  if (!lwimage::resizeBilinearPil(src.Data(), source, box, dw, dh, ox, oy, ow, oh, out.Data(), message)) {
     throw imageError(env, op, "invalid", message);
   }
   return env.Undefined();

@@ -34,11 +34,14 @@ bool jpegReadInfo(const uint8_t* data, size_t size, JpegInfo* info, const char**
 bool jpegDecodeRegion(const uint8_t* data, size_t size, const RegionRequest& req, uint8_t* out,
                       RegionResult* result, const char** reason, char* message);
 
-// PIL's antialiased BILINEAR resample (Pillow Resample.c) of a sw x sh RGB image, the source
-// box [x0, x1) x [y0, y1) (fractional) to dw x dh; writes only the output window
-// [ox, ox + ow) x [oy, oy + oh) into out (ow * oh * 3 bytes). Byte-exact with src/data/image/resize.ts.
+// PIL's antialiased BILINEAR resample (Pillow Resample.c) of a fullWidth x fullHeight RGB image,
+// the source box [x0, x1) x [y0, y1) (fractional, full-image pixels) to dw x dh; writes only the
+// output window [ox, ox + ow) x [oy, oy + oh) into out (ow * oh * 3 bytes). src holds only the
+// part width x height at (x, y) of the full image, which must cover what the window reads.
+// Byte-exact with src/data/image/resize.ts (and with the window cut from the full resize).
 struct ResizeBox { double x0, y0, x1, y1; };
-bool resizeBilinearPil(const uint8_t* src, int sw, int sh, ResizeBox box, int dw, int dh,
+struct ResizeSource { int x, y, width, height, fullWidth, fullHeight; };
+bool resizeBilinearPil(const uint8_t* src, const ResizeSource& source, ResizeBox box, int dw, int dh,
                        int ox, int oy, int ow, int oh, uint8_t* out, char* message);
 
 }  // namespace lwimage

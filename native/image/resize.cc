@@ -4,7 +4,7 @@
 // weights renormalized at the image edges, fixed point with 22 fractional bits, the horizontal pass
 // first (rounded to uint8) then the vertical. Byte-exact with src/data/image/resize.ts (the same
 // double arithmetic for the coefficients); the output window lets Resize + CenterCrop compute
-// only the cropped pixels (and only the source rows they need).
+// only the cropped pixels, from only the part of the source they need (a region decode).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -69,53 +69,70 @@ inline uint8_t clip8(int v) {
 
 }  // namespace
 
-bool resizeBilinearPil(const uint8_t* src, int sw, int sh, ResizeBox box, int dw, int dh,
+bool resizeBilinearPil(const uint8_t* src, const ResizeSource& source, ResizeBox box, int dw, int dh,
                        int ox, int oy, int ow, int oh, uint8_t* out, char* message) {
-  if (sw < 1 || sh < 1 || dw < 1 || dh < 1 || ox < 0 || oy < 0 || ow < 1 || oh < 1 || ox + ow > dw || oy + oh > dh ||
+  const int bw = source.width, bh = source.height, sx = source.x, sy = source.y;
+  const int sw = source.fullWidth, sh = source.fullHeight;
+  if (bw < 1 || bh < 1 || sx < 0 || sy < 0 || sx + bw > sw || sy + bh > sh || dw < 1 || dh < 1 || ox < 0 || oy < 0 ||
+      ow < 1 || oh < 1 || ox + ow > dw || oy + oh > dh ||
       !(box.x0 >= 0 && box.x1 <= sw && box.x0 < box.x1 && box.y0 >= 0 && box.y1 <= sh && box.y0 < box.y1)) {
-    std::snprintf(message, 200, "resizeBilinearPil: bad sizes: %dx%d box %g,%g-%g,%g -> %dx%d window %d,%d %dx%d", sw, sh,
-                  box.x0, box.y0, box.x1, box.y1, dw, dh, ox, oy, ow, oh);
+    std::snprintf(message, 200,
+                  "resizeBilinearPil: bad sizes: %dx%d at %d,%d of %dx%d, box %g,%g-%g,%g -> %dx%d window %d,%d %dx%d", bw, bh,
+                  sx, sy, sw, sh, box.x0, box.y0, box.x1, box.y1, dw, dh, ox, oy, ow, oh);
     return false;
   }
   const int half = 1 << (kPrecisionBits - 1);
   const bool needH = !(dw == sw && box.x0 == 0 && box.x1 == sw);
   const bool needV = !(dh == sh && box.y0 == 0 && box.y1 == sh);
-  Coeffs v;
-  int rowFirst = oy, rowEnd = oy + oh;
+  Coeffs v, h;
+  // The source rows and columns the window needs (full-image coordinates), which the given part
+  // of the source must hold.
+  int rowFirst = oy, rowEnd = oy + oh, colFirst = ox, colEnd = ox + ow;
+  auto span = [](const Coeffs& c, int from, int to, int* first, int* end) {
+    *first = 1 << 30;
+    *end = 0;
+    for (int i = from; i < to; i++) {
+      const int a = c.bounds[i * 2], n = c.bounds[i * 2 + 1];
+      if (n == 0) continue;
+      if (a < *first) *first = a;
+      if (a + n > *end) *end = a + n;
+    }
+    if (*end < *first) *first = *end = from;
+  };
   if (needV) {
     v = bilinearCoeffs(sh, box.y0, box.y1, dh);
-    rowFirst = sh;
-    rowEnd = 0;
-    for (int yy = oy; yy < oy + oh; yy++) {
-      const int a = v.bounds[yy * 2], n = v.bounds[yy * 2 + 1];
-      if (n == 0) continue;
-      if (a < rowFirst) rowFirst = a;
-      if (a + n > rowEnd) rowEnd = a + n;
-    }
-    if (rowEnd < rowFirst) rowFirst = rowEnd = 0;
+    span(v, oy, oy + oh, &rowFirst, &rowEnd);
+  }
+  if (needH) {
+    h = bilinearCoeffs(sw, box.x0, box.x1, dw);
+    span(h, ox, ox + ow, &colFirst, &colEnd);
+  }
+  if (rowFirst < sy || rowEnd > sy + bh || colFirst < sx || colEnd > sx + bw) {
+    std::snprintf(message, 200, "resizeBilinearPil: the window needs source columns %d..%d rows %d..%d, given %d..%d, %d..%d",
+                  colFirst, colEnd, rowFirst, rowEnd, sx, sx + bw, sy, sy + bh);
+    return false;
   }
   // The horizontal pass's result (rows [rowFirst, rowEnd), output columns [ox, ox + ow)), or the
   // source itself when the horizontal axis is unchanged.
   std::vector<uint8_t> tmp;
   const uint8_t* mid;
   size_t midStride;  // bytes per row of mid
-  int midBase = 0;   // the source row of mid's first row
+  int midBase;       // the full-image row of mid's first row
   if (needH) {
-    const Coeffs h = bilinearCoeffs(sw, box.x0, box.x1, dw);
     tmp.resize((size_t)(rowEnd - rowFirst) * ow * 3);
     for (int y = rowFirst; y < rowEnd; y++) {
-      const uint8_t* row = src + (size_t)y * sw * 3;
+      const uint8_t* row = src + (size_t)(y - sy) * bw * 3;
       uint8_t* o = tmp.data() + (size_t)(y - rowFirst) * ow * 3;
       for (int xx = ox; xx < ox + ow; xx++) {
-        const int xmin = h.bounds[xx * 2], n = h.bounds[xx * 2 + 1];
+        const int xmin = h.bounds[xx * 2] - sx, n = h.bounds[xx * 2 + 1];
         const int* w = h.weights.data() + (size_t)xx * h.ksize;
         const uint8_t* p = row + (size_t)xmin * 3;
         int s0 = half, s1 = half, s2 = half;
 #if defined(__SSE4_1__)
         // One tap = one pixel's 4 bytes (RGB + the next pixel's R, weighted but dropped) widened
-        // to int32 lanes: the same integer sums as the scalar loop. The source's very last pixel
+        // to int32 lanes: the same integer sums as the scalar loop. The buffer's very last pixel
         // has no 4th byte, so a run ending there takes the scalar loop.
-        if (y + 1 < sh || xmin + n < sw) {
+        if (y - sy + 1 < bh || xmin + n < bw) {
           __m128i acc = _mm_set1_epi32(half);
           for (int x = 0; x < n; x++) {
             int32_t px;
@@ -144,8 +161,9 @@ bool resizeBilinearPil(const uint8_t* src, int sw, int sh, ResizeBox box, int dw
     midBase = rowFirst;
     midStride = (size_t)ow * 3;
   } else {
-    mid = src + (size_t)ox * 3;
-    midStride = (size_t)sw * 3;
+    mid = src + (size_t)(ox - sx) * 3;
+    midBase = sy;
+    midStride = (size_t)bw * 3;
   }
   const int rowBytes = ow * 3;
   if (!needV) {

@@ -50,7 +50,11 @@ export interface ImageAddon {
   jpegInfo(buf: Uint8Array): JpegHeader;
   /** Writes the region (cropW x cropH RGB, of the 1/scaleDenom image) into out. */
   decodeJpegRegion(buf: Uint8Array, region: JpegRegion, out: Uint8Array): DecodedRegion;
-  /** PIL's BILINEAR resize of box (fractional source pixels) to outW x outH; writes `window` of it (default all). */
+  /**
+   * PIL's BILINEAR resize of box (fractional source pixels) to outW x outH; writes `window` of it
+   * (default all). src is w x h: the whole image, or the part `source` ({x, y} in a
+   * source.width x source.height image; box in that image's pixels) covering what the window reads.
+   */
   resizeBilinearPil(
     src: Uint8Array,
     w: number,
@@ -60,6 +64,7 @@ export interface ImageAddon {
     outH: number,
     out: Uint8Array,
     window?: ResizeWindow,
+    source?: ResizeWindow,
   ): void;
 }
 

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { imageAddon, imageAddonStatus } from '../../src/native/image-addon';
 import { openImage } from '../../src/data/image/decode';
+import { bilinearSpan } from '../../src/data/image/jpeg';
 import { loadBox, loadSample } from '../../src/data/image/sample';
 import { resizeBilinear } from '../../src/data/image/resize';
 import { Generator } from '../../src/random';
@@ -185,6 +186,14 @@ describe('image addon: resizeBilinearPil', () => {
       const win = new Uint8Array(w * h * 3);
       A().resizeBilinearPil(src, sw, sh, { x0: 0, y0: 0, x1: sw, y1: sh }, dw, dh, win, { x, y, width: w, height: h });
       expect(Buffer.compare(win, crop(want, dw, x, y, w, h)), `window ${x},${y} ${w}x${h} of ${dw}x${dh}`).toBe(0);
+      // The same window from only the source part it reads (what the eval fast path decodes).
+      const [x0, x1] = bilinearSpan(sw, dw, x, w);
+      const [y0, y1] = bilinearSpan(sh, dh, y, h);
+      const part = crop(src, sw, x0, y0, x1 - x0, y1 - y0);
+      const fromPart = new Uint8Array(w * h * 3);
+      const full = { x0: 0, y0: 0, x1: sw, y1: sh };
+      A().resizeBilinearPil(part, x1 - x0, y1 - y0, full, dw, dh, fromPart, { x, y, width: w, height: h }, { x: x0, y: y0, width: sw, height: sh });
+      expect(Buffer.compare(fromPart, win), `part ${x0}..${x1} x ${y0}..${y1} of ${sw}x${sh}`).toBe(0);
     }
   });
 
@@ -194,5 +203,8 @@ describe('image addon: resizeBilinearPil', () => {
     expect(errorOf(() => A().resizeBilinearPil(src, 10, 11, { x0: 0, y0: 0, x1: 10, y1: 10 }, 4, 4, out))?.message).toMatch(/resizeBilinearPil/);
     expect(errorOf(() => A().resizeBilinearPil(src, 10, 10, { x0: 0, y0: 0, x1: 11, y1: 10 }, 4, 4, out))?.message).toMatch(/resizeBilinearPil/);
     expect(errorOf(() => A().resizeBilinearPil(src, 10, 10, { x0: 0, y0: 0, x1: 10, y1: 10 }, 5, 4, out))?.reason).toBe('invalid');
+    // A source part smaller than what the window reads is refused, never read out of bounds.
+    const e = errorOf(() => A().resizeBilinearPil(src, 10, 10, { x0: 0, y0: 0, x1: 100, y1: 100 }, 4, 4, out, undefined, { x: 5, y: 5, width: 100, height: 100 }));
+    expect(e?.message).toMatch(/needs source columns/);
   });
 });

@@ -82,19 +82,34 @@ export function renderBoxJpeg(file: string, j: FastJpeg, box: CropBox, size: num
   return out;
 }
 
-/** Resize(shorter side = resize) + CenterCrop(size) of the full-resolution decode (never drafted). */
+/**
+ * The source pixels [first, end) that PIL's bilinear resize of inSize -> outSize reads for the
+ * outputs [o, o + n) (Resample.c precompute_coeffs), widened by a pixel against rounding.
+ */
+export function bilinearSpan(inSize: number, outSize: number, o: number, n: number): [number, number] {
+  if (inSize === outSize) return [o, o + n];
+  const scale = inSize / outSize;
+  const support = Math.max(scale, 1);
+  const first = Math.trunc((o + 0.5) * scale - support + 0.5) - 1;
+  const end = Math.trunc((o + n - 0.5) * scale + support + 0.5) + 1;
+  return [Math.max(0, first), Math.min(inSize, end)];
+}
+
+/**
+ * Resize(shorter side = resize) + CenterCrop(size) at full resolution (never drafted): only the
+ * source region the crop reads is decoded; the result is byte-exact with resizing it all.
+ */
 export function renderEvalJpeg(file: string, j: FastJpeg, resize: number, size: number): { data: Uint8Array; box: CropBox } {
   const { width: W, height: H } = j.header;
   const r = resizeShorter(W, H, resize);
   const c = centerCropOffsets(r.width, r.height, size);
   const box = { left: (c.left * W) / r.width, top: (c.top * H) / r.height, width: (size * W) / r.width, height: (size * H) / r.height };
-  const full = decodeRegion(file, j, 1, 0, 0, W, H);
+  const [x0, x1] = bilinearSpan(W, r.width, c.left, size);
+  const [y0, y1] = bilinearSpan(H, r.height, c.top, size);
+  const part = decodeRegion(file, j, 1, x0, y0, x1, y1);
   const data = new Uint8Array(size * size * 3);
-  j.addon.resizeBilinearPil(full, W, H, { x0: 0, y0: 0, x1: W, y1: H }, r.width, r.height, data, {
-    x: c.left,
-    y: c.top,
-    width: size,
-    height: size,
-  });
+  const window = { x: c.left, y: c.top, width: size, height: size };
+  const source = { x: x0, y: y0, width: W, height: H };
+  j.addon.resizeBilinearPil(part, x1 - x0, y1 - y0, { x0: 0, y0: 0, x1: W, y1: H }, r.width, r.height, data, window, source);
   return { data, box };
 }
