@@ -2,7 +2,8 @@
 // against PIL's decode of the fixture JPEG and against its own full decode, DCT-scaled sizes,
 // grey -> RGB, EXIF orientation, truncated and corrupt input (errors with a reason, never a
 // crash), and the C++ port of PIL's bilinear resample against resize.ts byte for byte.
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import { join } from 'path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -158,6 +159,25 @@ describe('image addon: the fast path of loadSample', () => {
       const out = new Uint8Array(size * size * 3);
       await loadSample(join(DIR, 'in.jpg'), { kind: 'eval', size, resize, maxPixels: 1e8 }, 0, out, 0);
       expect(Buffer.compare(out, want), `eval ${resize} ${size}`).toBe(0);
+    }
+  });
+});
+
+describe('image addon: DCT-scaled crops', () => {
+  it('decode a large crop at 1/s close to the full-resolution result; shrinkOnLoad: false is exact', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-jpeg-'));
+    const file = join(dir, 'big.jpg');
+    const big = await sharp(join(DIR, 'in.png')).resize(480, 360, { kernel: 'cubic' }).blur(1.5).jpeg({ quality: 90 }).toBuffer();
+    writeFileSync(file, big);
+    const full = decode(new Uint8Array(big), 1, 0, 0, 480, 360);
+    for (const [l, t, w, h, size] of [[40, 30, 400, 300, 32], [0, 0, 480, 360, 64], [13, 7, 301, 250, 40]]) {
+      const exact = await loadBox(file, { left: l, top: t, width: w, height: h }, size, { shrinkOnLoad: false });
+      expect(Buffer.compare(exact, resizeBilinear(crop(full, 480, l, t, w, h), w, h, size, size))).toBe(0);
+      const drafted = await loadBox(file, { left: l, top: t, width: w, height: h }, size);
+      let sum = 0;
+      for (let i = 0; i < exact.length; i++) sum += Math.abs(exact[i] - drafted[i]);
+      expect(sum / exact.length, `box ${l},${t} ${w}x${h} -> ${size}`).toBeLessThan(2);
+      expect(Buffer.compare(exact, drafted)).not.toBe(0); // it did draft
     }
   });
 });

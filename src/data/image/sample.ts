@@ -1,5 +1,6 @@
-// One ImageNet sample: file -> size x size x 3 uint8 RGB (HWC), decoded with sharp (libvips) and
-// written into the caller's batch buffer. Training: torchvision's RandomResizedCrop (crop.ts),
+// One ImageNet sample: file -> size x size x 3 uint8 RGB (HWC), decoded with libjpeg-turbo through
+// the image addon for plain JPEGs (jpeg.ts) or with sharp (libvips) otherwise, and written into
+// the caller's batch buffer. Training: torchvision's RandomResizedCrop (crop.ts),
 // horizontal flip, optional RandAugment (timm's rand-m10-n2, randaugment.ts); evaluation:
 // Resize(shorter side) + CenterCrop. Every random draw comes from a Generator seeded with `seed`,
 // so a sample is a function of (file, spec, seed). Called from the pipeline's worker threads.
@@ -30,7 +31,10 @@ export interface TrainSampleSpec {
   shrinkOnLoad?: boolean;
   /** Treat decoder warnings (e.g. corrupt JPEG data) as errors too (default false). */
   strict?: boolean;
-  /** 'vips' (default): libvips reduces, PIL's algorithm enlarges; 'pil': PIL's for every axis. */
+  /**
+   * Files sharp decodes: 'vips' (default): libvips reduces, PIL's algorithm enlarges; 'pil': PIL's
+   * for every axis. The JPEG fast path (jpeg.ts) always resamples with PIL's algorithm.
+   */
   resampler?: Resampler;
   /** Apply the EXIF orientation (default true). */
   autoOrient?: boolean;
