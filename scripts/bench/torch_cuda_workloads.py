@@ -17,28 +17,14 @@ import torch.nn.functional as F
 
 
 def import_guarded(module):
-    # a torchvision without its compiled ops fails in register_fake: skip those registrations
+    # a torchvision without its compiled ops fails in register_fake: scripts/fixtures/torch_guard.py
+    # skips those registrations (imported once, before torchvision or timm)
     import importlib
-    import torch.library as L
-    orig = L.register_fake
-
-    def safe(*a, **k):
-        try:
-            deco = orig(*a, **k)
-        except Exception:
-            return lambda f: f
-
-        def apply(f):
-            try:
-                return deco(f)
-            except Exception:
-                return f
-        return apply
-    L.register_fake = safe
-    try:
-        return importlib.import_module(module)
-    finally:
-        L.register_fake = orig
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+    import torch_guard  # noqa: F401
+    return importlib.import_module(module)
 
 
 def model_step(build, batch, bf16, channels_last):
