@@ -99,15 +99,20 @@ function toBytes(values: ArrayLike<number>, dtype: DTypeName): Uint8Array {
   const f = Float32Array.from(values);
   if (dtype === 'float32') return new Uint8Array(f.buffer);
   // Round on the CPU backend with the cast kernel, so the bits are the kernels' own conversion.
-  const src = new addon.NativeBuffer(0, Math.max(n, 1) * 4);
-  const dst = new addon.NativeBuffer(0, Math.max(n, 1) * 2);
+  return castOnCpu(new Uint8Array(f.buffer), 'float32', dtype, n);
+}
+
+/** The cast kernel on the CPU backend over host bytes: n values of `from` to `to`, as bytes. */
+function castOnCpu(bytes: Uint8Array, from: DTypeName, to: DTypeName, n: number): Uint8Array {
+  const src = new addon.NativeBuffer(0, Math.max(n, 1) * BYTES[from]);
+  const dst = new addon.NativeBuffer(0, Math.max(n, 1) * BYTES[to]);
   try {
+    const out = new Uint8Array(n * BYTES[to]);
     if (n > 0) {
-      addon.kernels.copy_from_host(src, f, f.byteLength);
-      addon.kernels.cast(dst, src, dtype, 'float32', n);
+      addon.kernels.copy_from_host(src, bytes, n * BYTES[from]);
+      addon.kernels.cast(dst, src, to, from, n);
+      addon.kernels.copy_to_host(out, dst, out.byteLength);
     }
-    const out = new Uint8Array(n * 2);
-    if (n > 0) addon.kernels.copy_to_host(out, dst, out.byteLength);
     return out;
   } finally {
     src.free();
@@ -121,20 +126,7 @@ export function fromBytes(bytes: Uint8Array, dtype: DTypeName, count: number): F
   if (dtype === 'int32') return Float64Array.from(new Int32Array(copy.buffer));
   if (dtype === 'uint8') return Float64Array.from(copy);
   if (dtype === 'float32') return Float64Array.from(new Float32Array(copy.buffer));
-  const src = new addon.NativeBuffer(0, Math.max(count, 1) * 2);
-  const dst = new addon.NativeBuffer(0, Math.max(count, 1) * 4);
-  try {
-    const out = new Float32Array(count);
-    if (count > 0) {
-      addon.kernels.copy_from_host(src, copy, copy.byteLength);
-      addon.kernels.cast(dst, src, 'float32', dtype, count);
-      addon.kernels.copy_to_host(out, dst, out.byteLength);
-    }
-    return Float64Array.from(out);
-  } finally {
-    src.free();
-    dst.free();
-  }
+  return Float64Array.from(new Float32Array(castOnCpu(copy, dtype, 'float32', count).buffer));
 }
 
 /** The generated inputs of a case at one dtype: every buffer's and list element's bytes. */
