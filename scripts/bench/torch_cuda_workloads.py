@@ -10,6 +10,7 @@ Usage: python3 scripts/bench/torch_cuda_workloads.py --workloads a,b,c [--min-se
 """
 import argparse
 import json
+import os
 import time
 
 import torch
@@ -94,10 +95,15 @@ def conv3x3():
     return lambda: F.conv2d(x, w, padding=1)
 
 
+# The model steps' batch, as src/bench/cuda-workloads.ts reads it (the workload names carry it).
+BATCH = int(os.environ.get("LAYERWISE_BENCH_CUDA_BATCH", "256"))
+MODEL_STEPS = {
+    f"resnet50_224_b{BATCH}_tf32": lambda: model_step(resnet50, BATCH, False, False),
+    f"resnet50_224_b{BATCH}_bf16_channels_last": lambda: model_step(resnet50, BATCH, True, True),
+    f"vit_s_224_b{BATCH}_bf16": lambda: model_step(vit_s, BATCH, True, False),
+}
 WORKLOADS = {
-    "resnet50_224_b256_tf32": lambda: model_step(resnet50, 256, False, False),
-    "resnet50_224_b256_bf16_channels_last": lambda: model_step(resnet50, 256, True, True),
-    "vit_s_224_b256_bf16": lambda: model_step(vit_s, 256, True, False),
+    **MODEL_STEPS,
     "copy_25M_cuda": copy_25m,
     "sgd_step_25M_cuda": lambda: optimizer_step(lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-4, fused=True)),
     "adamw_step_25M_cuda": lambda: optimizer_step(lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=0.05, fused=True)),
@@ -105,7 +111,7 @@ WORKLOADS = {
     "gemm_8192_tf32": lambda: gemm(torch.float32, 8192),
     "gemm_8192_bf16": lambda: gemm(torch.bfloat16, 8192),
 }
-STEPS = {"resnet50_224_b256_tf32": (3, 10), "resnet50_224_b256_bf16_channels_last": (3, 10), "vit_s_224_b256_bf16": (3, 10)}
+STEPS = {name: (3, 10) for name in MODEL_STEPS}
 
 
 def main():

@@ -4,7 +4,8 @@
 // batch 256 in bf16, the fused SGD and AdamW steps over ResNet-50's 161 parameter tensors next to
 // a device-to-device copy of the same bytes, and conv / GEMM throughput. Each step ends with a
 // device synchronization, so its time is the GPU's, not the enqueue's (PyTorch's side calls
-// torch.cuda.synchronize() likewise).
+// torch.cuda.synchronize() likewise). LAYERWISE_BENCH_CUDA_BATCH (default 256) sets the model steps'
+// batch, on both sides (a smaller one for a GPU with less memory, or for the CUDA emulator).
 import { crossEntropy } from '../autograd/ops/loss';
 import { autocast } from '../autocast';
 import { scope } from '../memory';
@@ -19,9 +20,11 @@ import type { Optimizer } from '../optim/optimizer';
 import { Generator, manualSeed } from '../random';
 import { Tensor, convertRaw } from '../tensor';
 import { resnet50ParamShapes } from './shapes';
+import { envInt } from './data-workloads';
 import type { Workload } from './workloads';
 
 const CUDA_ID = 1;
+const BATCH = envInt('LAYERWISE_BENCH_CUDA_BATCH', 256, 1);
 const sync = () => addon.synchronize(CUDA_ID);
 
 function randomCuda(shape: number[], gen: Generator, dtype: 'float32' | 'bfloat16' = 'float32'): Tensor {
@@ -140,9 +143,9 @@ function conv3x3(): Workload {
 }
 
 export const CUDA_WORKLOADS: Workload[] = [
-  { name: 'resnet50_224_b256_tf32', imagesPerStep: 256, warmup: 3, minSteps: 10, setup: () => modelStep(() => resnet50(1000), { batch: 256, bf16: false, channelsLast: false }) },
-  { name: 'resnet50_224_b256_bf16_channels_last', imagesPerStep: 256, warmup: 3, minSteps: 10, setup: () => modelStep(() => resnet50(1000), { batch: 256, bf16: true, channelsLast: true }) },
-  { name: 'vit_s_224_b256_bf16', imagesPerStep: 256, warmup: 3, minSteps: 10, setup: () => modelStep(() => vitSmallPatch16_224(), { batch: 256, bf16: true, channelsLast: false }) },
+  { name: `resnet50_224_b${BATCH}_tf32`, imagesPerStep: BATCH, warmup: 3, minSteps: 10, setup: () => modelStep(() => resnet50(1000), { batch: BATCH, bf16: false, channelsLast: false }) },
+  { name: `resnet50_224_b${BATCH}_bf16_channels_last`, imagesPerStep: BATCH, warmup: 3, minSteps: 10, setup: () => modelStep(() => resnet50(1000), { batch: BATCH, bf16: true, channelsLast: true }) },
+  { name: `vit_s_224_b${BATCH}_bf16`, imagesPerStep: BATCH, warmup: 3, minSteps: 10, setup: () => modelStep(() => vitSmallPatch16_224(), { batch: BATCH, bf16: true, channelsLast: false }) },
   {
     name: 'copy_25M_cuda',
     bytesPerStep: 2 * 4 * total,

@@ -43,11 +43,11 @@ export interface DataSettings {
   warmupBatches: number;
 }
 
-function envInt(name: string, def: number, min: number): number {
+export function envInt(name: string, def: number, min: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return def;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`bench data: ${name} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`bench: ${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 

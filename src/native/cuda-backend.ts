@@ -4,6 +4,7 @@
 // allocator statistics, emptyCache, the sticky-error flag). Every failure says what was looked
 // for and where.
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { DeviceError } from '../errors';
 import { addon, cudaLibraryPath, type CudaAllocatorStats, type CudaDeviceInfo } from './addon';
 import { findCudaLibraries, missingLibrariesMessage, type CudaLibrarySearch } from './cuda-libraries';
@@ -24,6 +25,12 @@ function reasonOf(e: unknown): string {
   return err.op && err.message.startsWith(`${err.op}: `) ? err.message.slice(err.op.length + 2) : err.message;
 }
 
+/**
+ * The CUDA emulator (native/cuda-emulator): the CUDA backend's C ABI over the CPU backend, for tests
+ * without a GPU. It needs no CUDA library, so none is looked for when it is the library named.
+ */
+export const CUDA_EMULATOR_FILE = 'layerwise_cuda_emulator.so';
+
 let probed: CudaProbe | null = null;
 let started = false;
 
@@ -32,20 +39,20 @@ export function probeCuda(): CudaProbe {
   if (probed) return probed;
   const lib = cudaLibraryPath();
   const library = { ...lib, exists: existsSync(lib.path) };
-  const search = findCudaLibraries();
+  const search = path.basename(lib.path) === CUDA_EMULATOR_FILE ? null : findCudaLibraries();
   const result: CudaProbe = { available: false, reason: null, library, libraries: search, devices: [] };
   const problems: string[] = [];
   if (!library.exists) {
     problems.push(`the CUDA backend library ${lib.path} (${lib.source}) does not exist: build the CUDA backend, ` +
       'install a prebuilt package, or set LAYERWISE_CUDA_LIBRARY');
   }
-  if (search.missing.length > 0) problems.push(missingLibrariesMessage(search));
+  if (search && search.missing.length > 0) problems.push(missingLibrariesMessage(search));
   if (problems.length > 0) {
     result.reason = problems.join('; and ');
     return (probed = result);
   }
   try {
-    addon.cudaOpen(lib.path, search.preload);
+    addon.cudaOpen(lib.path, search?.preload ?? []);
     result.devices = addon.cudaDevices();
   } catch (e) {
     result.reason = reasonOf(e);

@@ -82,7 +82,9 @@ function checkSplits(spec: string, train: Dataset, test: Dataset): void {
 
 export function buildModel(config: TrainConfig, data: RunData, hidden: number | null = config.hidden): Module {
   const { channels, height, width } = data.train.sampleDims;
-  return createModel(config.model, { inputShape: [channels, height, width], numClasses: config.numClasses ?? data.numClasses, hidden: hidden ?? undefined, drop: config.drop ?? 0, dropPath: config.dropPath ?? 0 });
+  const model = createModel(config.model, { inputShape: [channels, height, width], numClasses: config.numClasses ?? data.numClasses, hidden: hidden ?? undefined, drop: config.drop ?? 0, dropPath: config.dropPath ?? 0 });
+  // Built on the CPU (the constructors' default init), then moved where the batches are.
+  return model.to(config.device);
 }
 
 /** Runs fn with the --mup-base-width model of the same architecture (disposed afterwards). */

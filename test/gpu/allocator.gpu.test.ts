@@ -1,6 +1,6 @@
 // The CUDA caching allocator: freed blocks are reused for the same sizes (a training step's
 // pattern), emptyCache returns them to the driver, and an allocation larger than the device gives
-// ERR_OUT_OF_MEMORY naming the bytes asked, the bytes free and what the cache holds, after which
+// ERR_NATIVE_OUT_OF_MEMORY naming the bytes asked, the bytes free and what the cache holds, after which
 // the process goes on allocating and computing.
 import { describe, expect, test } from 'vitest';
 import { addon } from '../../src/native/addon';
@@ -37,7 +37,7 @@ describe.skipIf(!available.ok)(`CUDA caching allocator (${available.reason})`, (
     expect(s.reservedBytes).toBe(s.allocatedBytes);
   });
 
-  test('a too-large allocation is ERR_OUT_OF_MEMORY with the sizes, and the process goes on', () => {
+  test('a too-large allocation is ERR_NATIVE_OUT_OF_MEMORY with the sizes, and the process goes on', () => {
     const held = new addon.NativeBuffer(CUDA, 8 * MiB);
     held.free();
     let error: (Error & { code?: string; op?: string }) | null = null;
@@ -47,7 +47,7 @@ describe.skipIf(!available.ok)(`CUDA caching allocator (${available.reason})`, (
       error = e as Error & { code?: string; op?: string };
     }
     expect(error).not.toBeNull();
-    expect(error!.code).toBe('ERR_OUT_OF_MEMORY');
+    expect(error!.code).toBe('ERR_NATIVE_OUT_OF_MEMORY');
     expect(error!.message).toMatch(/1125899906842624/);
     expect(error!.message).toMatch(/free/);
     expect(error!.message).toMatch(/cache/);

@@ -20,7 +20,7 @@ export function gpu(): GpuAvailability {
     try {
       startCuda();
       const d = probe.devices[0];
-      availability = { ok: true, reason: `${d?.name ?? 'device 0'} (sm_${d?.major}${d?.minor})` };
+      availability = { ok: true, reason: `${d?.name ?? 'device 0'} (compute ${d?.computeCapability ?? '?'})` };
     } catch (e) {
       availability = { ok: false, reason: (e as Error).message };
     }
