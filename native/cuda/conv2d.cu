@@ -148,11 +148,18 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
       p->math = a.math;
     }
     const cudnnStatus_t cs = convolve(ctx, pass, *p, a, ws.ptr, out, in0, in1, w);
-    if (cs == CUDNN_STATUS_NOT_SUPPORTED && !last) {
-      p->algos.erase(p->algos.begin() + static_cast<std::ptrdiff_t>(i));
-      continue;
+    if (cs != CUDNN_STATUS_SUCCESS) {
+      // cuDNN 9 refuses with a sub-code of the category (..._NOT_SUPPORTED_SHAPE, ..._LAYOUT).
+      // A refusal leaves cuDNN's failed launch in cudaGetLastError: a sticky one is returned as
+      // such, any other is cleared so that a later check_launch does not report it.
+      Status launch = check_launch(ctx, op);
+      if (ctx.poisoned) return launch;
+      if (CUDNN_STATUS_CATEGORY(static_cast<int>(cs)) == CUDNN_STATUS_NOT_SUPPORTED && !last) {
+        p->algos.erase(p->algos.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      return cudnn_status(op, cs, "the convolution");
     }
-    LW_STATUS_TRY(cudnn_status(op, cs, "the convolution"));
     if (permute && pass == ConvPass::kBackwardWeight)
       LW_STATUS_TRY(swap_last2(ctx, op, dtype, out, w, s.out_channels, taps, cig));
     return check_launch(ctx, op);
