@@ -80,16 +80,6 @@ Status swap_last2(Context& ctx, const char* op, DType dtype, void* dst, const vo
   });
 }
 
-// Frees a scratch block on every return path (stream ordered).
-struct ScratchBlock {
-  Context& ctx;
-  void* ptr = nullptr;
-  explicit ScratchBlock(Context& c) : ctx(c) {}
-  ~ScratchBlock() {
-    if (ptr != nullptr) scratch_free(ctx, ptr);
-  }
-};
-
 // Enqueues the pass with algorithm a on ctx.stream; w is the weight (or, for the weight gradient,
 // its output) in the plan's filter format.
 cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const ConvAlgo& a, void* ws, void* out,
@@ -116,8 +106,6 @@ cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const Con
 // this call, one cuDNN refuses (CUDNN_STATUS_NOT_SUPPORTED) is dropped from the plan.
 Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
                 void* out, const void* in0, const void* in1) {
-  ConvPlan* p = nullptr;
-  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, &p));
   const int64_t w_numel = s.out_channels * s.patch(), taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();
   // The weight in the filter format: OIHW as given, or an OHWI scratch copy with channels_last
   // (for the weight gradient: OHWI scratch output, transposed into dw afterwards). With one tap
@@ -130,6 +118,9 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
     if (pass != ConvPass::kBackwardWeight) LW_STATUS_TRY(swap_last2(ctx, op, dtype, w_nhwc.ptr, in1, s.out_channels, cig, taps));
     w = w_nhwc.ptr;
   }
+  ConvPlan* p = nullptr;
+  const void* plan_in1 = pass == ConvPass::kBackwardWeight ? in1 : w;  // x, or the weight as cuDNN reads it
+  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, in0, plan_in1, &p));
   LW_CUDNN_TRY(op, cudnnSetStream(ctx.cudnn, ctx.stream));
   for (size_t i = 0; i < p->algos.size();) {
     const ConvAlgo a = p->algos[i];
