@@ -3,7 +3,8 @@
 // cudnn_cnn.h; cuDNN API reference, "cudnn_cnn library"), with the CPU backend's semantics and
 // checks (native/cpu/conv2d.cc): PyTorch Conv2d (cross-correlation, zero padding, stride,
 // dilation, groups incl. depthwise), every output overwritten (dw too: alpha 1, beta 0), the empty
-// cases handled before cuDNN. Plans (descriptors, algorithm, math type) come from conv2d_plan.cu.
+// cases handled before cuDNN. Plans (descriptors, algorithms, math types) come from conv2d_plan.cu,
+// which may time the candidates on the first call of a shape (LAYERWISE_CUDNN_BENCHMARK).
 //
 // Memory formats: with channels_last, x / y / dx / dy are NHWC, but the weight stays
 // (out_channels, in_channels / groups, kh, kw) row-major, as the contract says and as the CPU
@@ -103,7 +104,7 @@ cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const Con
 
 // One pass after the checks and the empty cases: out = pass(in0, in1), see the top of the file.
 // The plan's algorithms are tried in order: one whose workspace cannot be allocated is skipped for
-// this call, one cuDNN refuses (CUDNN_STATUS_NOT_SUPPORTED) is dropped from the plan.
+// this call, one cuDNN refuses (a CUDNN_STATUS_NOT_SUPPORTED* status) is dropped from the plan.
 Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
                 void* out, const void* in0, const void* in1) {
   const int64_t w_numel = s.out_channels * s.patch(), taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();

@@ -206,7 +206,8 @@ cudnnStatus_t find_pass(Context& ctx, const ConvPlan& p, const void* dy, const v
 // The measured choice (see the top of the file) into p.algos, fastest first. p.algos stays empty,
 // with the status kOk, wherever the heuristics should choose instead: a scratch buffer that cannot
 // be allocated, a failing Find, no acceptable candidate. Errors are returned only for a poisoned
-// context. Scratch is freed on every path (stream ordered; Find has waited for its work anyway).
+// context or a descriptor call that fails. Scratch is freed on every path (stream ordered; Find
+// has waited for its work anyway).
 template <typename Perf>
 Status find_algos(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, ConvPlan& p,
                   cudnnMathType_t math, const void* in0, const void* in1) {
