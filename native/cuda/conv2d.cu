@@ -3,7 +3,8 @@
 // cudnn_cnn.h; cuDNN API reference, "cudnn_cnn library"), with the CPU backend's semantics and
 // checks (native/cpu/conv2d.cc): PyTorch Conv2d (cross-correlation, zero padding, stride,
 // dilation, groups incl. depthwise), every output overwritten (dw too: alpha 1, beta 0), the empty
-// cases handled before cuDNN. Plans (descriptors, algorithm, math type) come from conv2d_plan.cu.
+// cases handled before cuDNN. Plans (descriptors, algorithms, math types) come from conv2d_plan.cu,
+// which may time the candidates on the first call of a shape (LAYERWISE_CUDNN_BENCHMARK).
 //
 // Memory formats: with channels_last, x / y / dx / dy are NHWC, but the weight stays
 // (out_channels, in_channels / groups, kh, kw) row-major, as the contract says and as the CPU
@@ -80,16 +81,6 @@ Status swap_last2(Context& ctx, const char* op, DType dtype, void* dst, const vo
   });
 }
 
-// Frees a scratch block on every return path (stream ordered).
-struct ScratchBlock {
-  Context& ctx;
-  void* ptr = nullptr;
-  explicit ScratchBlock(Context& c) : ctx(c) {}
-  ~ScratchBlock() {
-    if (ptr != nullptr) scratch_free(ctx, ptr);
-  }
-};
-
 // Enqueues the pass with algorithm a on ctx.stream; w is the weight (or, for the weight gradient,
 // its output) in the plan's filter format.
 cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const ConvAlgo& a, void* ws, void* out,
@@ -113,11 +104,9 @@ cudnnStatus_t convolve(Context& ctx, ConvPass pass, const ConvPlan& p, const Con
 
 // One pass after the checks and the empty cases: out = pass(in0, in1), see the top of the file.
 // The plan's algorithms are tried in order: one whose workspace cannot be allocated is skipped for
-// this call, one cuDNN refuses (CUDNN_STATUS_NOT_SUPPORTED) is dropped from the plan.
+// this call, one cuDNN refuses (a CUDNN_STATUS_NOT_SUPPORTED* status) is dropped from the plan.
 Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
                 void* out, const void* in0, const void* in1) {
-  ConvPlan* p = nullptr;
-  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, &p));
   const int64_t w_numel = s.out_channels * s.patch(), taps = s.kernel_h * s.kernel_w, cig = s.in_per_group();
   // The weight in the filter format: OIHW as given, or an OHWI scratch copy with channels_last
   // (for the weight gradient: OHWI scratch output, transposed into dw afterwards). With one tap
@@ -130,6 +119,9 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
     if (pass != ConvPass::kBackwardWeight) LW_STATUS_TRY(swap_last2(ctx, op, dtype, w_nhwc.ptr, in1, s.out_channels, cig, taps));
     w = w_nhwc.ptr;
   }
+  ConvPlan* p = nullptr;
+  const void* plan_in1 = pass == ConvPass::kBackwardWeight ? in1 : w;  // x, or the weight as cuDNN reads it
+  LW_STATUS_TRY(conv_plan(ctx, op, pass, s, dtype, channels_last, in0, plan_in1, &p));
   LW_CUDNN_TRY(op, cudnnSetStream(ctx.cudnn, ctx.stream));
   for (size_t i = 0; i < p->algos.size();) {
     const ConvAlgo a = p->algos[i];
@@ -148,11 +140,18 @@ Status run_pass(Context& ctx, const char* op, ConvPass pass, const ConvShape& s,
       p->math = a.math;
     }
     const cudnnStatus_t cs = convolve(ctx, pass, *p, a, ws.ptr, out, in0, in1, w);
-    if (cs == CUDNN_STATUS_NOT_SUPPORTED && !last) {
-      p->algos.erase(p->algos.begin() + static_cast<std::ptrdiff_t>(i));
-      continue;
+    if (cs != CUDNN_STATUS_SUCCESS) {
+      // cuDNN 9 refuses with a sub-code of the category (..._NOT_SUPPORTED_SHAPE, ..._LAYOUT).
+      // A refusal leaves cuDNN's failed launch in cudaGetLastError: a sticky one is returned as
+      // such, any other is cleared so that a later check_launch does not report it.
+      Status launch = check_launch(ctx, op);
+      if (ctx.poisoned) return launch;
+      if (CUDNN_STATUS_CATEGORY(static_cast<int>(cs)) == CUDNN_STATUS_NOT_SUPPORTED && !last) {
+        p->algos.erase(p->algos.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      return cudnn_status(op, cs, "the convolution");
     }
-    LW_STATUS_TRY(cudnn_status(op, cs, "the convolution"));
     if (permute && pass == ConvPass::kBackwardWeight)
       LW_STATUS_TRY(swap_last2(ctx, op, dtype, out, w, s.out_channels, taps, cig));
     return check_launch(ctx, op);

@@ -1,6 +1,6 @@
 // Internal interface of the CUDA convolution (conv2d.cu, conv2d_plan.cu): the resolved shape of one
-// Conv2d call and the cache of cuDNN plans (descriptors + the algorithm chosen once per pass,
-// shape, dtype, memory format and TF32 switch) that ctx.conv_plans points to.
+// Conv2d call and the cache of cuDNN plans (descriptors + the algorithms chosen once per pass,
+// shape, dtype, memory format, TF32 switch and choice mode) that ctx.conv_plans points to.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -50,8 +50,9 @@ struct ConvPlan {
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
 };
 
-// pass, dtype, channels_last, TF32 switch, then the 16 ConvShape fields.
-using ConvKey = std::array<int64_t, 20>;
+// pass, dtype, channels_last, TF32 switch, measured (1) or heuristic (0) choice, then the 16
+// ConvShape fields.
+using ConvKey = std::array<int64_t, 21>;
 
 struct ConvKeyHash {
   size_t operator()(const ConvKey& key) const {
@@ -66,13 +67,32 @@ struct ConvKeyHash {
 
 struct ConvPlanCache {
   std::unordered_map<ConvKey, ConvPlan, ConvKeyHash> plans;
+  // How algorithms are chosen (conv2d_plan.cu): measured with cudnnFind*AlgorithmEx (true), or
+  // cuDNN's _v7 heuristics. LAYERWISE_CUDNN_BENCHMARK=0 selects the heuristics; it is read once,
+  // when the cache is created.
+  bool measured = true;
 };
 
 // The plan for (pass, s, dtype, channels_last) under ctx.allow_tf32, creating the cache on first
 // use and choosing the algorithm once per key. With channels_last every tensor, the filter
-// included, is described as NHWC (conv2d.cu converts the OIHW weight).
+// included, is described as NHWC (conv2d.cu converts the OIHW weight). in0 and in1 are the pass's
+// inputs as it will run them (forward: x, w; backward input: dy, w; backward weight: dy, x), the
+// weight in the plan's filter format: a measured choice runs the candidates on them, writing only
+// into scratch, never into the pass's output.
 Status conv_plan(Context& ctx, const char* op, ConvPass pass, const ConvShape& s, DType dtype, bool channels_last,
-                 ConvPlan** out);
+                 const void* in0, const void* in1, ConvPlan** out);
+
+// Frees a scratch block on every return path (stream ordered).
+struct ScratchBlock {
+  Context& ctx;
+  void* ptr = nullptr;
+  explicit ScratchBlock(Context& c) : ctx(c) {}
+  ScratchBlock(const ScratchBlock&) = delete;
+  ScratchBlock& operator=(const ScratchBlock&) = delete;
+  ~ScratchBlock() {
+    if (ptr != nullptr) scratch_free(ctx, ptr);
+  }
+};
 
 // destroy_conv_plans (context.h) releases every plan and the cache.
 

@@ -7,10 +7,11 @@
 //
 // matmul_strided's two-level batch runs as one strided-batched call when the levels collapse
 // (every operand's outer stride is inner times its inner stride, or outer == 1), otherwise as
-// `outer` calls of a strided-batched product over `inner`, all sharing one plan. A strided batch
-// cuBLASLt has no algorithm for runs one product at a time (gemm below).
+// one strided-batched call per matrix of the smaller level over the larger, all sharing one plan.
+// A strided batch cuBLASLt has no algorithm for runs one product at a time (gemm below).
 // k == 0 (matmul_batched only; matmul_strided requires k >= 1) is an empty sum: c = beta * c.
 #include <climits>
+#include <utility>
 
 #include "cuda/matmul_plan.h"
 
@@ -137,17 +138,26 @@ Status matmul_strided(Context& ctx, void* c, const void* a, const void* b, DType
   if (inner == 1) a_inner = a_outer, b_inner = b_outer, c_inner = c_outer;
   if (outer == 1) a_outer = inner * a_inner, b_outer = inner * b_inner, c_outer = inner * c_inner;
   const bool collapse = a_outer == inner * a_inner && b_outer == inner * b_inner && c_outer == inner * c_inner;
-  const int64_t batch = collapse ? outer * inner : inner, calls = collapse ? 1 : outer;
+  // Otherwise the level with more matrices is cuBLASLt's strided batch and the other the loop of
+  // calls: attention passes outer = images (256), inner = heads (6), so 6 calls rather than 256.
+  struct Level {
+    int64_t count, a, b, c;  // matrices, then each operand's stride (elements)
+  };
+  Level in_batch{inner, a_inner, b_inner, c_inner}, per_call{outer, a_outer, b_outer, c_outer};
+  if (!collapse && outer > inner) std::swap(in_batch, per_call);
+  const int64_t batch = collapse ? outer * inner : in_batch.count, calls = collapse ? 1 : per_call.count;
   if (batch > INT_MAX)
     return Status::Error(StatusCode::kNotImplemented, op, "batch too large for cuBLASLt (" + describe(sizes) + ")");
-  GemmDesc g{dtype, batch, m, n, k, trans_a, trans_b, lda, ldb, ldc, a_inner, b_inner, c_inner};
+  GemmDesc g{dtype, batch, m, n, k, trans_a, trans_b, lda, ldb, ldc, in_batch.a, in_batch.b, in_batch.c};
   if (batch == 1) g.stride_a = g.stride_b = g.stride_c = 0;
   const int64_t es = dtype_size(dtype);
-  // The outer offsets are part of the alignment the one plan must serve (one key for all calls).
-  const int64_t ea = calls > 1 ? a_outer * es : 0, eb = calls > 1 ? b_outer * es : 0, ec = calls > 1 ? c_outer * es : 0;
+  // The per-call offsets are part of the alignment the one plan must serve (one key for all calls).
+  const int64_t ea = calls > 1 ? per_call.a * es : 0, eb = calls > 1 ? per_call.b * es : 0,
+                ec = calls > 1 ? per_call.c * es : 0;
   for (int64_t o = 0; o < calls; o++) {
-    LW_STATUS_TRY(gemm(ctx, op, g, static_cast<char*>(c) + o * c_outer * es, static_cast<const char*>(a) + o * a_outer * es,
-                       static_cast<const char*>(b) + o * b_outer * es, ea, eb, ec, alpha, beta));
+    LW_STATUS_TRY(gemm(ctx, op, g, static_cast<char*>(c) + o * per_call.c * es,
+                       static_cast<const char*>(a) + o * per_call.a * es,
+                       static_cast<const char*>(b) + o * per_call.b * es, ea, eb, ec, alpha, beta));
   }
   return Status::Ok();
 }
