@@ -4,7 +4,8 @@
 // same bits twice. This runs everywhere, so the cases are right before a GPU ever sees them.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { caseDTypes, fromBytes, generate, loadContract, runOn, type KernelDecl } from './harness';
-import { HARNESS_KERNELS, KERNEL_CASES } from './kernel-cases';
+import { ALL_CASES } from './all-cases';
+import { HARNESS_KERNELS } from './kernel-cases';
 
 let decls: Map<string, KernelDecl>;
 
@@ -14,12 +15,12 @@ beforeAll(async () => {
 
 describe('GPU kernel cases', () => {
   test('every kernel of kernels.h has a case, and every case names a kernel', () => {
-    const covered = new Set([...KERNEL_CASES.map((c) => c.kernel), ...HARNESS_KERNELS]);
+    const covered = new Set([...ALL_CASES.map((c) => c.kernel), ...HARNESS_KERNELS]);
     expect([...decls.keys()].filter((k) => !covered.has(k))).toEqual([]);
-    expect(KERNEL_CASES.map((c) => c.kernel).filter((k) => !decls.has(k))).toEqual([]);
+    expect(ALL_CASES.map((c) => c.kernel).filter((k) => !decls.has(k))).toEqual([]);
   });
 
-  for (const c of KERNEL_CASES) {
+  for (const c of ALL_CASES) {
     test(`${c.kernel} ${c.label}: runs on the CPU, writes its outputs, deterministic`, () => {
       const decl = decls.get(c.kernel)!;
       for (const dtype of caseDTypes(decl, c)) {

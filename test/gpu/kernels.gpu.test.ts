@@ -9,7 +9,7 @@ import { setTf32 } from '../../src/native/cuda-backend';
 import { describeMismatch } from '../helpers/compare';
 import { CUDA, gpu } from './cuda';
 import { caseDTypes, generate, loadContract, runOn, tolerance, type KernelCase, type KernelDecl } from './harness';
-import { KERNEL_CASES } from './kernel-cases';
+import { ALL_CASES } from './all-cases';
 
 const available = gpu();
 let decls: Map<string, KernelDecl>;
@@ -36,13 +36,13 @@ function compareCase(c: KernelCase, tf32: boolean): string[] {
 }
 
 describe.skipIf(!available.ok)(`CUDA kernels against the CPU backend (${available.reason})`, () => {
-  for (const c of KERNEL_CASES) {
+  for (const c of ALL_CASES) {
     test(`${c.kernel} ${c.label}`, () => {
       setTf32(true);
       expect(compareCase(c, true)).toEqual([]);
     });
   }
-  for (const c of KERNEL_CASES.filter((k) => k.tf32)) {
+  for (const c of ALL_CASES.filter((k) => k.tf32)) {
     test(`${c.kernel} ${c.label}, float32 without TF32`, () => {
       setTf32(false);
       try {

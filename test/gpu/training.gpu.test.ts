@@ -3,7 +3,9 @@
 // identical configuration and seed (so identical initial weights, batches and probe). The probe's
 // eta and every step's loss must track the CPU run. Tolerances: float32 with TF32 off, each
 // step's loss within 2e-3 relative and every eta within 1e-3 relative (different summation orders
-// only); with TF32 on (the default), losses within 3e-2 relative.
+// only); with TF32 on (the default), losses within 3e-2 relative. Each CPU run is made once and
+// compared with both CUDA runs. LAYERWISE_GPU_TRAIN_STEPS (default 50) shortens the runs (the
+// CUDA emulator's project in vitest.config.mts, where the CUDA side is the CPU backend as well).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +16,8 @@ import { runTraining } from '../../src/train/run';
 import { gpu } from './cuda';
 
 const available = gpu();
+const STEPS = Number(process.env.LAYERWISE_GPU_TRAIN_STEPS ?? 50);
+if (!Number.isInteger(STEPS) || STEPS < 1) throw new Error(`LAYERWISE_GPU_TRAIN_STEPS must be a positive integer, got '${process.env.LAYERWISE_GPU_TRAIN_STEPS}'`);
 
 interface RunTrace {
   losses: number[];
@@ -23,7 +27,7 @@ interface RunTrace {
 function train(device: 'cpu' | 'cuda', extra: Partial<TrainConfig>): RunTrace {
   const out = mkdtempSync(path.join(os.tmpdir(), `lw-gpu-train-${device}-`));
   const config = resolveConfig({}, {
-    maxSteps: 50, logInterval: 1, probeSteps: 4, outDir: out, name: 'r', device, seed: 3, ...extra,
+    maxSteps: STEPS, logInterval: 1, probeSteps: 4, outDir: out, name: 'r', device, seed: 3, ...extra,
   });
   runTraining(config, path.join(out, 'r'), null, { quiet: true });
   const lines = readFileSync(path.join(out, 'r', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -34,7 +38,7 @@ function train(device: 'cpu' | 'cuda', extra: Partial<TrainConfig>): RunTrace {
 
 function compare(cpu: RunTrace, cuda: RunTrace, lossRtol: number, etaRtol: number): string[] {
   const problems: string[] = [];
-  if (cpu.losses.length !== 50 || cuda.losses.length !== 50) problems.push(`steps: cpu ${cpu.losses.length}, cuda ${cuda.losses.length} (want 50)`);
+  if (cpu.losses.length !== STEPS || cuda.losses.length !== STEPS) problems.push(`steps: cpu ${cpu.losses.length}, cuda ${cuda.losses.length} (want ${STEPS})`);
   cpu.losses.forEach((want, i) => {
     const got = cuda.losses[i];
     if (!(Math.abs(got - want) <= lossRtol * Math.abs(want))) problems.push(`step ${i + 1}: loss cuda ${got} cpu ${want}`);
@@ -51,10 +55,16 @@ const RUNS: { name: string; config: Partial<TrainConfig> }[] = [
   { name: 'reduced ResNet (resnet50_cifar), 32 px synthetic, batch 32', config: { model: 'resnet50_cifar', data: 'synthetic:2048:3x32x32:10', batchSize: 32, lr: 0.05 } },
 ];
 
-describe.skipIf(!available.ok)(`50-step training on CUDA tracks the CPU run (${available.reason})`, () => {
+const cpuRuns = new Map<string, RunTrace>();
+function cpuRun(run: (typeof RUNS)[number]): RunTrace {
+  if (!cpuRuns.has(run.name)) cpuRuns.set(run.name, train('cpu', run.config));
+  return cpuRuns.get(run.name)!;
+}
+
+describe.skipIf(!available.ok)(`${STEPS}-step training on CUDA tracks the CPU run (${available.reason})`, () => {
   for (const run of RUNS) {
     test(`${run.name}: float32, TF32 off`, () => {
-      const cpu = train('cpu', run.config);
+      const cpu = cpuRun(run);
       setTf32(false);
       try {
         expect(compare(cpu, train('cuda', run.config), 2e-3, 1e-3)).toEqual([]);
@@ -63,7 +73,7 @@ describe.skipIf(!available.ok)(`50-step training on CUDA tracks the CPU run (${a
       }
     });
     test(`${run.name}: float32 with TF32`, () => {
-      const cpu = train('cpu', run.config);
+      const cpu = cpuRun(run);
       expect(compare(cpu, train('cuda', run.config), 3e-2, 3e-2)).toEqual([]);
     });
   }
