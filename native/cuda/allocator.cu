@@ -178,32 +178,40 @@ Status staged_copy_to_device(Context& ctx, const char* op, uint8_t* dst, const v
   LW_CUDA_TRY(ctx, op, cudaStreamWaitEvent(ctx.copy_stream, a.compute_tail, 0));
   const auto* src = static_cast<const uint8_t*>(host_src);
   StagingSlot* last = nullptr;
-  for (int64_t offset = 0; offset < bytes;) {
-    const int64_t piece = bytes - offset < kStagingBytes ? bytes - offset : kStagingBytes;
-    StagingSlot* s = &a.slots[a.slot];
-    if (s->used + piece > kStagingBytes) {
-      a.slot = (a.slot + 1) % kStagingSlots;
-      s = &a.slots[a.slot];
-      if (s->pending) LW_CUDA_TRY(ctx, op, cudaEventSynchronize(s->done));
-      s->pending = false;
-      s->used = 0;
+  auto pieces = [&]() -> Status {
+    for (int64_t offset = 0; offset < bytes;) {
+      const int64_t piece = bytes - offset < kStagingBytes ? bytes - offset : kStagingBytes;
+      StagingSlot* s = &a.slots[a.slot];
+      if (s->used + piece > kStagingBytes) {
+        a.slot = (a.slot + 1) % kStagingSlots;
+        s = &a.slots[a.slot];
+        if (s->pending) LW_CUDA_TRY(ctx, op, cudaEventSynchronize(s->done));
+        s->pending = false;
+        s->used = 0;
+      }
+      if (s->done == nullptr) LW_CUDA_TRY(ctx, op, cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
+      if (s->host == nullptr)
+        LW_CUDA_TRY(ctx, op, cudaHostAlloc(reinterpret_cast<void**>(&s->host), kStagingBytes, cudaHostAllocDefault));
+      char* staging = s->host + s->used;
+      std::memcpy(staging, src + offset, static_cast<size_t>(piece));
+      LW_CUDA_TRY(ctx, op, cudaMemcpyAsync(dst + offset, staging, static_cast<size_t>(piece), cudaMemcpyHostToDevice,
+                                           ctx.copy_stream));
+      LW_CUDA_TRY(ctx, op, cudaEventRecord(s->done, ctx.copy_stream));
+      s->pending = true;
+      s->used += (piece + kStagingAlign - 1) / kStagingAlign * kStagingAlign;
+      offset += piece;
+      last = s;
     }
-    if (s->done == nullptr) LW_CUDA_TRY(ctx, op, cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
-    if (s->host == nullptr)
-      LW_CUDA_TRY(ctx, op, cudaHostAlloc(reinterpret_cast<void**>(&s->host), kStagingBytes, cudaHostAllocDefault));
-    char* staging = s->host + s->used;
-    std::memcpy(staging, src + offset, static_cast<size_t>(piece));
-    LW_CUDA_TRY(ctx, op, cudaMemcpyAsync(dst + offset, staging, static_cast<size_t>(piece), cudaMemcpyHostToDevice,
-                                         ctx.copy_stream));
-    LW_CUDA_TRY(ctx, op, cudaEventRecord(s->done, ctx.copy_stream));
-    s->pending = true;
-    s->used += (piece + kStagingAlign - 1) / kStagingAlign * kStagingAlign;
-    offset += piece;
-    last = s;
+    return Status::Ok();
+  };
+  const Status st = pieces();
+  // Kernels enqueued from now on run after the copy; also after a failure part way, so that no
+  // kernel (or the block's next owner) races the pieces already in flight.
+  if (last != nullptr) {
+    const Status fence = cuda_status(ctx, op, cudaStreamWaitEvent(ctx.stream, last->done, 0), "cudaStreamWaitEvent");
+    if (st.ok()) return fence;
   }
-  // Kernels enqueued from now on run after the copy.
-  LW_CUDA_TRY(ctx, op, cudaStreamWaitEvent(ctx.stream, last->done, 0));
-  return Status::Ok();
+  return st;
 }
 
 }  // namespace layerwise::cuda
