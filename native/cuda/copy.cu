@@ -3,9 +3,9 @@
 // copies. The per-element math is native/shared/copy_math.h, shared with native/cpu/copy.cc.
 //
 // Host transfers: copy_from_host copies the (JS-owned, reusable at once) host bytes into pinned
-// staging memory and DMAs them on ctx.copy_stream, fenced against ctx.stream on both sides
-// (allocator.h: staged_copy_to_device); the host does not wait, except when every staging buffer
-// still holds a copy in flight. copy_to_host enqueues the copy on ctx.stream and synchronizes it:
+// staging memory and DMAs them on ctx.copy_stream after the compute work that used the destination
+// (allocator.h: staged_copy_to_device), and later kernels wait for the copy; the host does not
+// wait, except when every staging buffer still holds a copy in flight. copy_to_host enqueues the copy on ctx.stream and synchronizes it:
 // the only host wait of a step. Device-to-device copies are cudaMemcpyAsync on ctx.stream (through
 // a scratch buffer when the ranges overlap, as memmove).
 // References: CUDA Runtime API "Memory Management" (cudaMemcpyAsync) and the CUDA C++ Programming
