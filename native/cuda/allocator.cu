@@ -22,6 +22,7 @@ constexpr int64_t kMaxRequest = int64_t{1} << 48;  // beyond any device; keeps t
 constexpr int kStagingSlots = 4;
 constexpr int64_t kStagingBytes = 16 << 20;    // per pinned staging buffer
 constexpr int64_t kStagingAlign = 256;
+constexpr int kFenceSlots = 16;  // compute-stream events a copy may wait on (allocator_pool.h)
 
 struct StagingSlot {
   char* host = nullptr;
@@ -44,7 +45,8 @@ struct Allocator {
   BlockPools pools;
   StagingSlot slots[kStagingSlots];
   int slot = 0;
-  cudaEvent_t compute_tail = nullptr;  // recorded on ctx.stream before each staged copy
+  FenceRing<kFenceSlots> fences;       // which of fence_events were recorded after which free
+  cudaEvent_t fence_events[kFenceSlots] = {};  // recorded on ctx.stream, one per staged copy
 };
 
 namespace {
@@ -93,7 +95,7 @@ Status take_new_segment(Context& ctx, Allocator& a, const char* op, int64_t size
     return out_of_memory(a, op, size, bytes);
   }
   LW_STATUS_TRY(cuda_status(ctx, op, err, "cudaMalloc"));
-  *out = a.pools.take_segment(static_cast<char*>(ptr), bytes, size);
+  *out = a.pools.take_segment(static_cast<char*>(ptr), bytes, size, ctx.work_serial);
   return Status::Ok();
 }
 
@@ -102,10 +104,14 @@ Status take_new_segment(Context& ctx, Allocator& a, const char* op, int64_t size
 Status allocator_create(Context& ctx) {
   auto* a = new (std::nothrow) Allocator();
   if (a == nullptr) return Status::Error(StatusCode::kOutOfMemory, "cuda_backend", "cannot allocate the allocator");
-  const cudaError_t err = cudaEventCreateWithFlags(&a->compute_tail, cudaEventDisableTiming);
-  if (err != cudaSuccess) {
-    delete a;
-    return cuda_status(ctx, "cuda_backend", err, "cudaEventCreateWithFlags");
+  for (cudaEvent_t& event : a->fence_events) {
+    const cudaError_t err = cudaEventCreateWithFlags(&event, cudaEventDisableTiming);
+    if (err != cudaSuccess) {
+      for (cudaEvent_t made : a->fence_events)
+        if (made != nullptr) (void)cudaEventDestroy(made);
+      delete a;
+      return cuda_status(ctx, "cuda_backend", err, "cudaEventCreateWithFlags");
+    }
   }
   ctx.allocator = a;
   return Status::Ok();
@@ -120,7 +126,7 @@ Status scratch_alloc(Context& ctx, const char* op, void** out, int64_t bytes) {
   if (bytes > kMaxRequest) return out_of_memory(a, op, bytes, 0);
   try {
     const int64_t size = BlockPools::round_size(bytes);
-    *out = a.pools.take_cached(size);
+    *out = a.pools.take_cached(size, ctx.work_serial);
     if (*out == nullptr) LW_STATUS_TRY(take_new_segment(ctx, a, op, size, out));
     return Status::Ok();
   } catch (const std::bad_alloc&) {
@@ -167,43 +173,58 @@ Status allocator_empty_cache(Context& ctx, const char* op) {
 // Packs each piece (at most kStagingBytes) into the current pinned buffer, moving to the next one
 // in the ring when it is full and waiting for that buffer's last copy before overwriting it.
 Status staged_copy_to_device(Context& ctx, const char* op, uint8_t* dst, const void* host_src, int64_t bytes) {
+  const uint64_t serial = ctx.work_serial;  // before the checked calls below advance it
   LW_STATUS_TRY(check_context(ctx, op));
   if (bytes <= 0) return Status::Ok();
   if (ctx.allocator == nullptr) return Status::Invalid(op, "the CUDA context has no allocator");
   Allocator& a = *ctx.allocator;
   std::lock_guard<std::mutex> lock(a.mutex);
-  // dst may be a block whose previous owner's kernels are still queued on ctx.stream: the copy
-  // stream starts after them (this gives up overlapping the copy with work queued before it).
-  LW_CUDA_TRY(ctx, op, cudaEventRecord(a.compute_tail, ctx.stream));
-  LW_CUDA_TRY(ctx, op, cudaStreamWaitEvent(ctx.copy_stream, a.compute_tail, 0));
+  // The copy stream waits only for the compute work that used dst's memory (allocator_pool.h,
+  // "Copy ordering"). Each copy records a fence first, which later copies may wait on instead.
+  const int fence = a.fences.next();
+  LW_CUDA_TRY(ctx, op, cudaEventRecord(a.fence_events[fence], ctx.stream));
+  a.fences.recorded(a.pools.free_clock());
+  const CopyOrder order = a.pools.copy_order(dst, bytes, serial);
+  const int wait = order.wait == CopyWait::kAll         ? fence
+                   : order.wait == CopyWait::kAfterFree ? a.fences.find(order.after_free)
+                                                        : -1;
+  if (wait >= 0) LW_CUDA_TRY(ctx, op, cudaStreamWaitEvent(ctx.copy_stream, a.fence_events[wait], 0));
   const auto* src = static_cast<const uint8_t*>(host_src);
   StagingSlot* last = nullptr;
-  for (int64_t offset = 0; offset < bytes;) {
-    const int64_t piece = bytes - offset < kStagingBytes ? bytes - offset : kStagingBytes;
-    StagingSlot* s = &a.slots[a.slot];
-    if (s->used + piece > kStagingBytes) {
-      a.slot = (a.slot + 1) % kStagingSlots;
-      s = &a.slots[a.slot];
-      if (s->pending) LW_CUDA_TRY(ctx, op, cudaEventSynchronize(s->done));
-      s->pending = false;
-      s->used = 0;
+  auto pieces = [&]() -> Status {
+    for (int64_t offset = 0; offset < bytes;) {
+      const int64_t piece = bytes - offset < kStagingBytes ? bytes - offset : kStagingBytes;
+      StagingSlot* s = &a.slots[a.slot];
+      if (s->used + piece > kStagingBytes) {
+        a.slot = (a.slot + 1) % kStagingSlots;
+        s = &a.slots[a.slot];
+        if (s->pending) LW_CUDA_TRY(ctx, op, cudaEventSynchronize(s->done));
+        s->pending = false;
+        s->used = 0;
+      }
+      if (s->done == nullptr) LW_CUDA_TRY(ctx, op, cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
+      if (s->host == nullptr)
+        LW_CUDA_TRY(ctx, op, cudaHostAlloc(reinterpret_cast<void**>(&s->host), kStagingBytes, cudaHostAllocDefault));
+      char* staging = s->host + s->used;
+      std::memcpy(staging, src + offset, static_cast<size_t>(piece));
+      LW_CUDA_TRY(ctx, op, cudaMemcpyAsync(dst + offset, staging, static_cast<size_t>(piece), cudaMemcpyHostToDevice,
+                                           ctx.copy_stream));
+      LW_CUDA_TRY(ctx, op, cudaEventRecord(s->done, ctx.copy_stream));
+      s->pending = true;
+      s->used += (piece + kStagingAlign - 1) / kStagingAlign * kStagingAlign;
+      offset += piece;
+      last = s;
     }
-    if (s->done == nullptr) LW_CUDA_TRY(ctx, op, cudaEventCreateWithFlags(&s->done, cudaEventDisableTiming));
-    if (s->host == nullptr)
-      LW_CUDA_TRY(ctx, op, cudaHostAlloc(reinterpret_cast<void**>(&s->host), kStagingBytes, cudaHostAllocDefault));
-    char* staging = s->host + s->used;
-    std::memcpy(staging, src + offset, static_cast<size_t>(piece));
-    LW_CUDA_TRY(ctx, op, cudaMemcpyAsync(dst + offset, staging, static_cast<size_t>(piece), cudaMemcpyHostToDevice,
-                                         ctx.copy_stream));
-    LW_CUDA_TRY(ctx, op, cudaEventRecord(s->done, ctx.copy_stream));
-    s->pending = true;
-    s->used += (piece + kStagingAlign - 1) / kStagingAlign * kStagingAlign;
-    offset += piece;
-    last = s;
+    return Status::Ok();
+  };
+  const Status st = pieces();
+  // Kernels enqueued from now on run after the copy; also after a failure part way, so that no
+  // kernel (or the block's next owner) races the pieces already in flight.
+  if (last != nullptr) {
+    const Status fence = cuda_status(ctx, op, cudaStreamWaitEvent(ctx.stream, last->done, 0), "cudaStreamWaitEvent");
+    if (st.ok()) return fence;
   }
-  // Kernels enqueued from now on run after the copy.
-  LW_CUDA_TRY(ctx, op, cudaStreamWaitEvent(ctx.stream, last->done, 0));
-  return Status::Ok();
+  return st;
 }
 
 }  // namespace layerwise::cuda

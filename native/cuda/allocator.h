@@ -6,11 +6,17 @@
 //   * A request takes the smallest free block that fits (best fit, a set ordered by size), which is
 //     split when the rest is worth keeping (>= 512 B in the small pool, > 1 MiB in the large one);
 //     a freed block merges with its free neighbours of the same segment.
-//   * Stream-ordered reuse: every kernel runs on ctx.stream, and host-to-device copies on
-//     ctx.copy_stream are fenced against ctx.stream on both sides (staged_copy_to_device). So the
-//     work that used a block was enqueued before the host freed it, and whatever the block's next
-//     owner enqueues comes after it on the same stream: the GPU runs them in that order, and a
-//     freed block can be handed out again at once, without waiting.
+//   * Stream-ordered reuse: every kernel runs on ctx.stream, so the work that used a block was
+//     enqueued before the host freed it, and whatever the block's next owner enqueues comes after
+//     it on the same stream: the GPU runs them in that order, and a freed block can be handed out
+//     again at once, without waiting.
+//   * Host-to-device copies run on ctx.copy_stream (staged_copy_to_device). ctx.stream waits for
+//     each copy before its later kernels. The copy itself waits only for the compute work that
+//     used its destination's memory: nothing for memory fresh from cudaMalloc, the work enqueued
+//     before the memory's last free for a block handed out since no kernel ran, and everything
+//     queued for a block that kernels may have used (allocator_pool.h, "Copy ordering": per-block
+//     free numbers and a ring of compute-stream events, one recorded per copy). So the next
+//     batch's copy overlaps the current step's kernels.
 //   * cudaMalloc failing: synchronize both streams, return every wholly free segment to the driver,
 //     retry once; then kOutOfMemory with the bytes asked, free and total on the device, and what
 //     the cache holds.
@@ -38,7 +44,9 @@ Status allocator_empty_cache(Context& ctx, const char* op);
 
 // dst (device) = host_src[0, bytes), asynchronously: the host bytes are copied into pinned staging
 // memory before this returns (so the caller may reuse them at once), then DMA'd on ctx.copy_stream
-// after the work already queued on ctx.stream; ctx.stream waits for the copy before later kernels.
+// after the compute work that used dst's memory (above); ctx.stream waits for the copy before later
+// kernels. dst is best the start of a block of this allocator: any other pointer waits for all
+// queued compute work.
 Status staged_copy_to_device(Context& ctx, const char* op, uint8_t* dst, const void* host_src, int64_t bytes);
 
 }  // namespace layerwise::cuda

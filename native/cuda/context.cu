@@ -53,6 +53,7 @@ void copy_text(char* dst, int size, const std::string& text) {
 }  // namespace
 
 Status cuda_status(Context& ctx, const char* op, cudaError_t err, const char* what) {
+  ctx.work_serial++;
   if (err == cudaSuccess) return Status::Ok();
   const std::string from = (what != nullptr && what[0] != '\0') ? std::string(" from ") + what : "";
   if (is_sticky(err)) {
@@ -96,6 +97,7 @@ Status cudnn_status(const char* op, cudnnStatus_t st, const char* what) {
 }
 
 Status check_context(Context& ctx, const char* op) {
+  ctx.work_serial++;
   if (!ctx.poisoned) return Status::Ok();
   return Status::Error(StatusCode::kBackendError, op,
                        std::string("the CUDA context is unusable after an earlier error: ") + ctx.poison_message);

@@ -6,7 +6,8 @@
 // Execution model: every kernel is enqueued on ctx.stream and returns without waiting; only
 // copy_to_host and device_synchronize wait. ctx.copy_stream carries host-to-device copies of the
 // next batch from pinned staging buffers; the compute stream waits on an event recorded after
-// each such copy (copy.cu), so ordering holds without a host wait.
+// each such copy, and each copy waits only for the compute work that used its destination's memory
+// (allocator_pool.h, "Copy ordering"), so ordering holds without a host wait.
 #pragma once
 #include <cublasLt.h>
 #include <cuda_runtime.h>
@@ -38,6 +39,10 @@ struct Context {
   // kernel returns it at once with this message, so training stops with the first cause.
   bool poisoned = false;
   char poison_message[256] = {0};
+  // Advanced by check_context and cuda_status, which every kernel calls before or around what it
+  // enqueues: a block whose allocation saw the same value has not been handed to any kernel since
+  // (allocator_pool.h, "Copy ordering"). A kernel must call one of them before returning.
+  uint64_t work_serial = 0;
 };
 
 // The plan caches are created by their family files on first use; the context's destruction

@@ -3,9 +3,9 @@
 // copies. The per-element math is native/shared/copy_math.h, shared with native/cpu/copy.cc.
 //
 // Host transfers: copy_from_host copies the (JS-owned, reusable at once) host bytes into pinned
-// staging memory and DMAs them on ctx.copy_stream, fenced against ctx.stream on both sides
-// (allocator.h: staged_copy_to_device); the host does not wait, except when every staging buffer
-// still holds a copy in flight. copy_to_host enqueues the copy on ctx.stream and synchronizes it:
+// staging memory and DMAs them on ctx.copy_stream after the compute work that used the destination
+// (allocator.h: staged_copy_to_device), and later kernels wait for the copy; the host does not
+// wait, except when every staging buffer still holds a copy in flight. copy_to_host enqueues the copy on ctx.stream and synchronizes it:
 // the only host wait of a step. Device-to-device copies are cudaMemcpyAsync on ctx.stream (through
 // a scratch buffer when the ranges overlap, as memmove).
 // References: CUDA Runtime API "Memory Management" (cudaMemcpyAsync) and the CUDA C++ Programming
@@ -77,26 +77,31 @@ Status launch_permute(Context& ctx, void* y, const void* x, const shared::Permut
   return launch_for(ctx, "permute", numel, PermuteOp<E, int64_t>{yt, xt, geo});
 }
 
-// One thread per element of y, in y's order; coef holds scale[c] then shift[c].
-template <typename T>
+// One thread per element of y, in y's order; coef holds scale[c] then shift[c]. I is the index
+// type: uint32_t when n * c * hw < 2^32 (a batch of 256 224-px images has 3.9e7), as 64-bit
+// divisions cost several times more on the GPU.
+template <typename T, typename I>
 struct NormalizeOp {
   T* y;
   const uint8_t* x;
   const float* coef;
-  int64_t c, hw;
+  I c, hw;
   bool x_channels_last, y_channels_last;
-  __device__ void operator()(int64_t e) const {
-    int64_t i, k, j;
+  __device__ void operator()(int64_t index) const {
+    const I e = static_cast<I>(index);
+    I i, k, j;
     if (y_channels_last) {  // e = (i * hw + j) * c + k
-      k = e % c;
-      j = (e / c) % hw;
-      i = e / (c * hw);
+      const I row = e / c;
+      k = e - row * c;
+      i = row / hw;
+      j = row - i * hw;
     } else {  // e = (i * c + k) * hw + j
-      j = e % hw;
-      k = (e / hw) % c;
-      i = e / (c * hw);
+      const I row = e / hw;
+      j = e - row * hw;
+      i = row / c;
+      k = row - i * c;
     }
-    const int64_t src = x_channels_last ? (i * hw + j) * c + k : (i * c + k) * hw + j;
+    const I src = x_channels_last ? (i * hw + j) * c + k : (i * c + k) * hw + j;
     y[e] = from_f32<T>(shared::normalize_value(x[src], coef[k], coef[c + k]));
   }
 };
@@ -214,9 +219,15 @@ Status normalize_u8(Context& ctx, void* y, const uint8_t* x, DType dtype, int64_
     LW_STATUS_TRY(scratch_alloc(ctx, op, &dev_coef, coef_bytes));
     Status st = staged_copy_to_device(ctx, op, static_cast<uint8_t*>(dev_coef), coef.data(), coef_bytes);
     if (st.ok()) {
-      const NormalizeOp<T> f{static_cast<T*>(y), x, static_cast<const float*>(dev_coef), c, hw, x_channels_last,
-                             y_channels_last};
-      st = launch_for(ctx, op, n * c * hw, f);
+      auto* yt = static_cast<T*>(y);
+      const auto* coef_dev = static_cast<const float*>(dev_coef);
+      if (n * c * hw <= static_cast<int64_t>(UINT32_MAX)) {
+        const NormalizeOp<T, uint32_t> f{yt, x, coef_dev, static_cast<uint32_t>(c), static_cast<uint32_t>(hw),
+                                         x_channels_last, y_channels_last};
+        st = launch_for(ctx, op, n * c * hw, f);
+      } else {
+        st = launch_for(ctx, op, n * c * hw, NormalizeOp<T, int64_t>{yt, x, coef_dev, c, hw, x_channels_last, y_channels_last});
+      }
     }
     scratch_free(ctx, dev_coef);
     return st;

@@ -168,6 +168,7 @@ __global__ void __launch_bounds__(kApplyThreads)
 template <int kDepth, typename Op, typename A, typename B>
 Status apply(Context& ctx, const char* op_name, const void* const* const (&lists)[kDepth], const int64_t* numels,
              int64_t num_tensors, A a_of, B b_of, const Op& op) {
+  static_assert(sizeof(TensorListMeta<kDepth>) + sizeof(Op) + 16 <= 32764, "the launch's parameters exceed 32,764 bytes");
   return for_each_launch<kDepth>(lists, numels, num_tensors, kChunk, a_of, b_of,
                                  [&](const TensorListMeta<kDepth>& meta, int64_t) -> Status {
                                    multi_tensor_kernel<kDepth, Op><<<meta.num_blocks, kApplyThreads, 0, ctx.stream>>>(meta, op);

@@ -1,5 +1,5 @@
 // The CUDA caching allocator's bookkeeping (native/cuda/allocator_pool.h: size classes, best fit,
-// split and merge, statistics) checked on the host, as no GPU is needed for it: allocator_pool.cc
+// split and merge, statistics, what a host-to-device copy waits for) checked on the host, as no GPU is needed for it: allocator_pool.cc
 // drives it with fake segment addresses, compiled here with the system C++ compiler.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,9 @@ interface Report {
   small: { a: Where; b: Where; c: Where; d: Where; freed: boolean; twice: boolean; after: Stats; kept: number; dropped: number; end: Stats };
   large: { a: Where; b: Where; c: Where; d: Where; e: Where; stats: Stats; dropped: number; end: Stats };
   stress: { violations: string[]; hits: number; segments: number; dropped: number; end: Stats };
+  copy: Record<'fresh' | 'used' | 'inside' | 'past_end' | 'unknown' | 'reused' | 'rest' | 'merged', [string, number]> & {
+    clock: number; find: number[]; wrapped: number[];
+  };
 }
 
 let report: Report;
@@ -64,5 +67,20 @@ describe('CUDA caching allocator bookkeeping', () => {
     expect(s.hits).toBeGreaterThan(s.end.mallocs); // the cache serves most requests
     expect(s.dropped).toBe(s.segments);
     expect(s.end).toMatchObject({ allocated: 0, reserved: 0, frees: s.segments, mallocs: s.segments });
+  });
+
+  test('copy ordering: a copy waits only for the compute work that used its destination\'s memory', () => {
+    const c = report.copy;
+    expect(c.fresh).toEqual(['none', 0]); // memory fresh from cudaMalloc: no wait
+    expect(c.used).toEqual(['all', 0]); // a kernel may have used the live block since its allocation
+    expect([c.inside, c.past_end, c.unknown]).toEqual([['all', 0], ['all', 0], ['all', 0]]); // not a whole block: wait for all
+    expect(c.reused).toEqual(['after', 1]); // memory freed by free number 1: its users were enqueued before it
+    expect(c.rest).toEqual(['after', 1]); // the split rest keeps the number
+    expect(c.merged).toEqual(['after', 3]); // merged blocks take the newest
+    expect(c.clock).toBe(3);
+    // Ring of 4 records at clocks 0, 3, 3, 7: the oldest record at or after the free, or none.
+    expect(c.find).toEqual([0, 1, 3, -1]);
+    // A fifth record (clock 9) overwrites slot 0: the oldest survivor is now slot 1.
+    expect(c.wrapped).toEqual([0, 1, 0]);
   });
 });

@@ -10,6 +10,9 @@
 #include "cuda/allocator_pool.h"
 
 using layerwise::cuda::BlockPools;
+using layerwise::cuda::CopyOrder;
+using layerwise::cuda::CopyWait;
+using layerwise::cuda::FenceRing;
 
 namespace {
 
@@ -31,12 +34,12 @@ struct Run {
   BlockPools pools;
   FakeDevice device;
   // Offset of the block from the start of its segment, and the segment's index in creation order.
-  void* alloc(int64_t bytes) {
+  void* alloc(int64_t bytes, uint64_t stamp = 0) {
     const int64_t size = BlockPools::round_size(bytes);
-    void* p = pools.take_cached(size);
+    void* p = pools.take_cached(size, stamp);
     if (p == nullptr) {
       const int64_t seg = BlockPools::segment_size(size);
-      p = pools.take_segment(device.malloc(seg), seg, size);
+      p = pools.take_segment(device.malloc(seg), seg, size, stamp);
     }
     return p;
   }
@@ -179,10 +182,48 @@ std::string stress_json(int steps) {
   return out;
 }
 
+std::string order_json(const CopyOrder& o) {
+  const char* wait = o.wait == CopyWait::kNone ? "none" : o.wait == CopyWait::kAll ? "all" : "after";
+  return "[\"" + std::string(wait) + "\"," + std::to_string(o.after_free) + "]";
+}
+
+// Copy ordering (allocator_pool.h): what a host-to-device copy into a block waits for.
+std::string copy_json() {
+  Run r;
+  std::string out = "{";
+  auto add = [&](const char* name, const std::string& value) { out += std::string(out.size() > 1 ? "," : "") + "\"" + name + "\":" + value; };
+  void* a = r.alloc(4096, 5);                                 // fresh segment memory, stamp 5
+  add("fresh", order_json(r.pools.copy_order(a, 4096, 5)));     // never used: no wait
+  add("used", order_json(r.pools.copy_order(a, 4096, 6)));      // a kernel ran since: wait for all
+  add("inside", order_json(r.pools.copy_order(static_cast<char*>(a) + 512, 512, 5)));
+  add("past_end", order_json(r.pools.copy_order(a, 4097, 5)));
+  int unknown = 0;
+  add("unknown", order_json(r.pools.copy_order(&unknown, 4, 5)));
+  r.pools.give_back(a);                                         // free number 1
+  void* b = r.alloc(1024, 7);                                   // a's memory again
+  add("reused", order_json(r.pools.copy_order(b, 1024, 7)));    // after free 1
+  void* c = r.alloc(2048, 7);                                   // the split rest of a's block keeps free 1
+  add("rest", order_json(r.pools.copy_order(c, 2048, 7)));
+  r.pools.give_back(b);                                         // 2
+  r.pools.give_back(c);                                         // 3: merged with b's and the segment's tail
+  void* d = r.alloc(1 << 19, 8);
+  add("merged", order_json(r.pools.copy_order(d, 1 << 19, 8)));
+  add("clock", std::to_string(r.pools.free_clock()));
+  // The ring: records at clocks 0, 3, 3, 7 (slots 0..3 of 4), then one more at 9 into slot 0.
+  FenceRing<4> ring;
+  for (uint64_t clock : {0, 3, 3, 7}) ring.recorded(clock);
+  add("find", "[" + std::to_string(ring.find(0)) + "," + std::to_string(ring.find(1)) + "," + std::to_string(ring.find(4)) +
+                  "," + std::to_string(ring.find(8)) + "]");
+  const int next = ring.next();
+  ring.recorded(9);
+  add("wrapped", "[" + std::to_string(next) + "," + std::to_string(ring.find(0)) + "," + std::to_string(ring.find(8)) + "]");
+  return out + "}";
+}
+
 }  // namespace
 
 int main() {
-  std::printf("{\"sizes\":%s,\"small\":%s,\"large\":%s,\"stress\":%s}\n", sizes_json().c_str(), small_json().c_str(),
-              large_json().c_str(), stress_json(20000).c_str());
+  std::printf("{\"sizes\":%s,\"small\":%s,\"large\":%s,\"stress\":%s,\"copy\":%s}\n", sizes_json().c_str(),
+              small_json().c_str(), large_json().c_str(), stress_json(20000).c_str(), copy_json().c_str());
   return 0;
 }
