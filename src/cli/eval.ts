@@ -52,7 +52,7 @@ Examples:
         weights = loadStateDictFile(weightsFile).tensors;
       }
       if (opts.batchSize) config = { ...config, evalBatchSize: opts.batchSize };
-      config = { ...config, device: applyDeviceOptions(opts.device, opts.tf32, config.device) };
+      config = { ...config, device: applyDeviceOptions(opts.device, opts.tf32 === false ? false : config.tf32, config.device) };
       for (const k of ['workers', 'evalData', 'realLabels'] as const) if (opts[k] !== undefined) config = { ...config, [k]: opts[k] };
       for (const [option, file] of [['--eval-data', opts.evalData], ['--real-labels', opts.realLabels]] as const) {
         if (file !== undefined && !existsSync(file)) throw new ArgumentError(`${option}: ${file} does not exist`);

@@ -123,15 +123,17 @@ Examples:
         checkpoint = loadCheckpoint(resume);
         // Runs saved before a setting existed get its default.
         config = { ...DEFAULT_CONFIG, ...(checkpoint.state.config as Partial<TrainConfig>) } as TrainConfig;
-        config.device = applyDeviceOptions(undefined, tf32, config.device);
+        // --no-tf32 may be added on resume; otherwise the run's own setting holds.
+        if (tf32 === false) config.tf32 = false;
+        config.device = applyDeviceOptions(undefined, config.tf32, config.device);
         dir = resume;
       } else {
         const fromFile: Partial<TrainConfig> = configFile ? readConfigFile(configFile) : {};
         const chosen = recipeName ?? fromFile.recipe ?? null;
         const fromRecipe: Partial<TrainConfig> = chosen === null ? {} : { ...(recipe(chosen).settings as Partial<TrainConfig>), recipe: chosen };
         if (chosen !== null) checkRecipeData(recipe(chosen), rest.data ?? fromFile.data);
-        const picked = applyDeviceOptions(device, tf32, fromFile.device ?? d.device);
-        const fromCli: Partial<TrainConfig> = { ...rest, device: picked, ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
+        const picked = applyDeviceOptions(device, tf32 === false ? false : fromFile.tf32, fromFile.device ?? d.device);
+        const fromCli: Partial<TrainConfig> = { ...rest, device: picked, ...(tf32 === false ? { tf32: false } : {}), ...(wdExcludeNormBias ? { noDecayNormBias: true } : {}) };
         if (opts.larcClip === true) delete (fromCli as Record<string, unknown>).larcClip;
         config = resolveConfig(fromFile, fromCli, fromRecipe);
         dir = path.join(config.outDir, runName(config));

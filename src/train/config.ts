@@ -80,6 +80,8 @@ export interface TrainConfig {
   /** Checkpoint every N optimizer steps (null: at each epoch end); always at the end. */
   checkpointEvery: number | null;
   device: 'cpu' | 'cuda';
+  /** On CUDA, float32 GEMMs and convolutions may use TF32 tensor cores (--no-tf32 clears it); kept for --resume. */
+  tf32: boolean;
   /** Arithmetic of matmul/linear/conv: fp32, or autocast to bf16 / fp16 (fp16 with loss scaling); weights stay float32. */
   precision: 'fp32' | 'bf16' | 'fp16';
   /** Run image tensors channels-last (NHWC in memory), as PyTorch's memory_format=torch.channels_last. */
@@ -157,6 +159,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   logInterval: 50,
   checkpointEvery: null,
   device: 'cpu',
+  tf32: true,
   precision: 'fp32',
   channelsLast: false,
   recipe: null,
@@ -241,6 +244,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   const need = needs[c.lrMode];
   if (need && c.optimizer !== need) bad('optimizer', c.optimizer, `${need} (with --lr-mode ${c.lrMode})`);
   if (typeof c.channelsLast !== 'boolean') bad('channelsLast', c.channelsLast, 'true or false');
+  if (typeof c.tf32 !== 'boolean') bad('tf32', c.tf32, 'true or false');
   for (const k of ['drop', 'dropPath'] as const) {
     if (!(typeof c[k] === 'number' && c[k] >= 0 && c[k] < 1)) bad(k, c[k], 'a number in [0, 1)');
   }
