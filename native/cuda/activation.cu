@@ -3,46 +3,39 @@
 // per-element math and the dropout hash are native/shared/activation_math.h, compiled here and in
 // native/cpu/activation.cc alike: GELU values are the CPU's bits, and dropout / drop-path masks
 // are identical to the CPU's for the same (seed, offset, p) (element i, or sample i, draws counter
-// offset + i + 1). Softmax is in activation_softmax.cu. Grid-stride loops (launch_for); no
-// cuDNN. References: torch.nn.ReLU, torch.nn.GELU(approximate='none'), torch.nn.Dropout, timm
-// DropPath; CUDA C++ Programming Guide (grid-stride loops).
+// offset + i + 1). Softmax is in activation_softmax.cu. Grid-stride loops, ReLU and GELU over
+// 16-byte packs where the pointers allow (pointwise.cuh); no cuDNN. References: torch.nn.ReLU,
+// torch.nn.GELU(approximate='none'), torch.nn.Dropout, timm DropPath; CUDA C++ Programming Guide
+// (grid-stride loops).
 #include <string>
 
 #include "cuda/context.h"
+#include "cuda/pointwise.cuh"
 #include "shared/activation_math.h"
 
 namespace layerwise::cuda {
 
 namespace {
 
+// Element functors of pointwise::map (pointwise.cuh): element values in, the output value out.
 template <typename T>
 struct Relu {
-  T* y;
-  const T* x;
-  __device__ void operator()(int64_t i) const { y[i] = shared::keep_or_zero(shared::relu_keep(to_f32(x[i])), x[i]); }
+  __device__ T operator()(T x) const { return shared::keep_or_zero(shared::relu_keep(to_f32(x)), x); }
 };
 
 template <typename T>
 struct ReluBackward {
-  T* dx;
-  const T* dy;
-  const T* y;
-  __device__ void operator()(int64_t i) const { dx[i] = shared::keep_or_zero(shared::relu_grad_keep(to_f32(y[i])), dy[i]); }
+  __device__ T operator()(T dy, T y) const { return shared::keep_or_zero(shared::relu_grad_keep(to_f32(y)), dy); }
 };
 
 template <typename T>
 struct Gelu {
-  T* y;
-  const T* x;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::gelu_value(to_f32(x[i]))); }
+  __device__ T operator()(T x) const { return from_f32<T>(shared::gelu_value(to_f32(x))); }
 };
 
 template <typename T>
 struct GeluBackward {
-  T* dx;
-  const T* dy;
-  const T* x;
-  __device__ void operator()(int64_t i) const { dx[i] = from_f32<T>(to_f32(dy[i]) * shared::gelu_grad(to_f32(x[i]))); }
+  __device__ T operator()(T dy, T x) const { return from_f32<T>(to_f32(dy) * shared::gelu_grad(to_f32(x))); }
 };
 
 template <typename T>
@@ -121,7 +114,7 @@ Status relu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Relu<T>{static_cast<T*>(y), static_cast<const T*>(x)});
+    return pointwise::map1(ctx, op, n, static_cast<T*>(y), static_cast<const T*>(x), Relu<T>{});
   });
 }
 
@@ -131,7 +124,7 @@ Status relu_backward(Context& ctx, void* dx, const void* dy, const void* y, DTyp
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, ReluBackward<T>{static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y)});
+    return pointwise::map2(ctx, op, n, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y), ReluBackward<T>{});
   });
 }
 
@@ -141,7 +134,7 @@ Status gelu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Gelu<T>{static_cast<T*>(y), static_cast<const T*>(x)});
+    return pointwise::map1(ctx, op, n, static_cast<T*>(y), static_cast<const T*>(x), Gelu<T>{});
   });
 }
 
@@ -151,7 +144,7 @@ Status gelu_backward(Context& ctx, void* dx, const void* dy, const void* x, DTyp
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, GeluBackward<T>{static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x)});
+    return pointwise::map2(ctx, op, n, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x), GeluBackward<T>{});
   });
 }
 
