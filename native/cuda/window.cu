@@ -10,7 +10,7 @@
 //   Backward: deterministic without atomics, one thread per table entry (row, head) walking the
 //   n * n positions in (i, j) order through shared-memory tiles of the index and summing the dy of
 //   those that name its row in double: the CPU's order and arithmetic, so the same bits.
-//   Mask add: one thread per element, y = x + mask in float, rounded once (y may alias x).
+//   Mask add: a block per attention plane, y = x + mask in float, rounded once (y may alias x).
 //   Index checks: the CPU reports an index outside [0, num_rel); here that would need a host
 //   wait, so such an index reads as 0 in the forward and is skipped in the backward.
 // The functors are __host__ __device__ (LW_HD), so their index math can also be run on the host
@@ -138,18 +138,28 @@ __global__ void bias_scatter_kernel(BiasScatter<T> op, const int32_t* index, int
   if (e < entries) op.store(e, acc);
 }
 
+// Plane p of the (batch * num_windows * heads) planes of n * n logits adds mask window
+// mask_window(p): elements k0, k0 + step, ... of it, so the window is found once per plane rather
+// than with 64-bit divisions per element.
 template <typename T>
 struct MaskAdd {
   T* y;
   const T* x;
   const float* mask;
   int64_t heads, num_windows, nn;
-  LW_HD void operator()(int64_t e) const {
-    const int64_t plane = e / nn, k = e % nn;
-    const float m = mask[shared::mask_window(plane, heads, num_windows) * nn + k];
-    y[e] = from_f32<T>(to_f32(x[e]) + m);
+  LW_HD void plane(int64_t p, int64_t k0, int64_t step) const {
+    const float* m = mask + shared::mask_window(p, heads, num_windows) * nn;
+    const T* xp = x + p * nn;
+    T* yp = y + p * nn;
+    for (int64_t k = k0; k < nn; k += step) yp[k] = from_f32<T>(to_f32(xp[k]) + m[k]);
   }
 };
+
+// A block per plane, the grid striding over the planes.
+template <typename T>
+__global__ void __launch_bounds__(kThreads) mask_add_kernel(MaskAdd<T> op, int64_t planes) {
+  for (int64_t p = blockIdx.x; p < planes; p += gridDim.x) op.plane(p, threadIdx.x, blockDim.x);
+}
 
 }  // namespace
 
@@ -198,8 +208,14 @@ Status window_mask_add_forward(Context& ctx, void* y, const void* x, const float
   LW_STATUS_TRY(check_sizes(op, {{"batch", batch}, {"num_windows", num_windows}, {"heads", heads}, {"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, batch * num_windows * heads * n * n,
-                      MaskAdd<T>{static_cast<T*>(y), static_cast<const T*>(x), mask, heads, num_windows, n * n});
+    const int64_t planes = batch * num_windows * heads;
+    if (planes == 0 || n == 0) return Status::Ok();
+    const int64_t sms = ctx.props.multiProcessorCount > 0 ? ctx.props.multiProcessorCount : 80;
+    const int64_t max_blocks = sms * 32;
+    const unsigned blocks = static_cast<unsigned>(planes < max_blocks ? planes : max_blocks);
+    mask_add_kernel<T><<<blocks, kThreads, 0, ctx.stream>>>(
+        MaskAdd<T>{static_cast<T*>(y), static_cast<const T*>(x), mask, heads, num_windows, n * n}, planes);
+    return check_launch(ctx, op);
   });
 }
 
