@@ -1,11 +1,11 @@
 // Extra CUDA-vs-CPU cases for the elementwise, activation, pool and window kernels (review-elem):
 // the paths kernel-cases.ts does not reach. The 16-byte pack kernels (native/cuda/pointwise.cuh)
-// with no tail, with only a tail and with both; alpha == 1 (the fused-add path) of add_forward; the
-// inner == 1 channel ops with channels that are not a multiple of the pack (scalar fallback) and
-// that are (packs); channel reductions split over several slices (scratch partial sums and the
-// finishing kernel); softmax rows held in 2, 8 or 32 registers a lane and the block-per-row
-// kernels, both sides of the 1024-column boundary; overlapping average-pool windows and long
-// global means; a negative Swin shift.
+// with no tail, with only a tail and with both, and drop path's rows of packs; alpha == 1 (the
+// fused-add path) of add_forward; the inner == 1 channel ops with channels that are not a
+// multiple of the pack (scalar fallback) and that are (packs); channel reductions split over
+// several slices (scratch partial sums and the finishing kernel); softmax rows held in 2, 8 or
+// 32 registers a lane and the block-per-row kernels, both sides of the 1024-column boundary;
+// overlapping average-pool windows and long global means; a negative Swin shift.
 import type { KernelCase } from './harness';
 import { randint, randu } from '../helpers/random';
 
@@ -35,7 +35,8 @@ export const extraCases: KernelCase[] = [
   { kernel: 'softmax_backward', label: '3 x 1000 (32 values a lane)', args: { rows: 3, cols: 1000 }, inputs: { y: positive(0, 0.002) } },
   { kernel: 'softmax_backward', label: '2 x 3000 (block rows)', args: { rows: 2, cols: 3000 }, inputs: { y: positive(0, 0.001) }, tolScale: 10 },
   { kernel: 'dropout_forward', label: 'p 0.5 offset 0', args: { n: 1031, p: 0.5, seed: 7, offset: 0 } },
-  { kernel: 'drop_path_backward', label: 'p 0.5', args: { batch: 5, inner: 64, p: 0.5 }, inputs: { mask: bytes01 } },
+  { kernel: 'drop_path_forward', label: 'p 0.3, rows of packs', args: { batch: 6, inner: 256, p: 0.3, seed: 21, offset: 5 } },
+  { kernel: 'drop_path_backward', label: 'p 0.5, rows of packs', args: { batch: 5, inner: 64, p: 0.5 }, inputs: { mask: bytes01 } },
   // ---- pool ----
   ...[false, true].flatMap((cl): KernelCase[] => {
     const layout = cl ? 'nhwc' : 'nchw';
