@@ -71,7 +71,8 @@ struct Coord {
 };
 LW_HD Coord coord_of(int64_t i, int64_t channels, int64_t plane, bool channels_last, bool narrow) {
   if (narrow) {
-    const uint32_t u = static_cast<uint32_t>(i), nc = static_cast<uint32_t>(channels), np = static_cast<uint32_t>(plane);
+    const uint32_t u = static_cast<uint32_t>(i);
+    const uint32_t nc = static_cast<uint32_t>(channels), np = static_cast<uint32_t>(plane);
     if (channels_last) {
       const uint32_t q = u / nc;  // (b, pos)
       return Coord{q % np, u - q * nc, q / np};
