@@ -3,46 +3,39 @@
 // per-element math and the dropout hash are native/shared/activation_math.h, compiled here and in
 // native/cpu/activation.cc alike: GELU values are the CPU's bits, and dropout / drop-path masks
 // are identical to the CPU's for the same (seed, offset, p) (element i, or sample i, draws counter
-// offset + i + 1). Softmax is in activation_softmax.cu. Grid-stride loops (launch_for); no
-// cuDNN. References: torch.nn.ReLU, torch.nn.GELU(approximate='none'), torch.nn.Dropout, timm
-// DropPath; CUDA C++ Programming Guide (grid-stride loops).
+// offset + i + 1). Softmax is in activation_softmax.cu. Grid-stride loops, ReLU, GELU and drop
+// path over 16-byte packs where the pointers allow (pointwise.cuh); no cuDNN. References: torch.nn.ReLU,
+// torch.nn.GELU(approximate='none'), torch.nn.Dropout, timm DropPath; CUDA C++ Programming Guide
+// (grid-stride loops).
 #include <string>
 
 #include "cuda/context.h"
+#include "cuda/pointwise.cuh"
 #include "shared/activation_math.h"
 
 namespace layerwise::cuda {
 
 namespace {
 
+// Element functors of pointwise::map (pointwise.cuh): element values in, the output value out.
 template <typename T>
 struct Relu {
-  T* y;
-  const T* x;
-  __device__ void operator()(int64_t i) const { y[i] = shared::keep_or_zero(shared::relu_keep(to_f32(x[i])), x[i]); }
+  __device__ T operator()(T x) const { return shared::keep_or_zero(shared::relu_keep(to_f32(x)), x); }
 };
 
 template <typename T>
 struct ReluBackward {
-  T* dx;
-  const T* dy;
-  const T* y;
-  __device__ void operator()(int64_t i) const { dx[i] = shared::keep_or_zero(shared::relu_grad_keep(to_f32(y[i])), dy[i]); }
+  __device__ T operator()(T dy, T y) const { return shared::keep_or_zero(shared::relu_grad_keep(to_f32(y)), dy); }
 };
 
 template <typename T>
 struct Gelu {
-  T* y;
-  const T* x;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::gelu_value(to_f32(x[i]))); }
+  __device__ T operator()(T x) const { return from_f32<T>(shared::gelu_value(to_f32(x))); }
 };
 
 template <typename T>
 struct GeluBackward {
-  T* dx;
-  const T* dy;
-  const T* x;
-  __device__ void operator()(int64_t i) const { dx[i] = from_f32<T>(to_f32(dy[i]) * shared::gelu_grad(to_f32(x[i]))); }
+  __device__ T operator()(T dy, T x) const { return from_f32<T>(to_f32(dy) * shared::gelu_grad(to_f32(x))); }
 };
 
 template <typename T>
@@ -68,23 +61,68 @@ struct DropoutBackward {
   __device__ void operator()(int64_t i) const { dx[i] = from_f32<T>(shared::dropout_value(mask[i] != 0, to_f32(dy[i]), scale)); }
 };
 
-// Element e of (batch, inner) draws its sample's keep (the same draw for the whole row) and the
-// row's first element writes the mask.
-template <typename T>
-struct DropPath {
+// Drop path over (batch, inner), a sample (row) at a time: row r's factor (keep ? scale : 0) comes
+// from its draw in the forward (the row's first thread writes the mask) or from the mask in the
+// backward, and the row is scaled in packs of V elements (V = 1, or 16 bytes when inner is a
+// multiple of the pack and the pointers are aligned), q0, q0 + step, ...: no division per element.
+template <typename T, int V, bool kForward>
+struct DropPathRows {
   T* y;
-  uint8_t* mask;
   const T* x;
+  uint8_t* mask_out;       // forward
+  const uint8_t* mask_in;  // backward
   int64_t inner;
   uint64_t seed, base;
   float p, scale;
-  __device__ void operator()(int64_t e) const {
-    const int64_t r = e / inner;
-    const bool keep = shared::dropout_keep(seed, base + static_cast<uint64_t>(r), p);
-    if (e - r * inner == 0) mask[r] = keep ? 1 : 0;
-    y[e] = from_f32<T>(to_f32(x[e]) * shared::drop_path_factor(keep, scale));
+  LW_HD void row(int64_t r, int64_t q0, int64_t step) const {
+    using P = pointwise::Pack<T, V>;
+    bool keep;
+    if constexpr (kForward) {
+      keep = shared::dropout_keep(seed, base + static_cast<uint64_t>(r), p);
+      if (q0 == 0) mask_out[r] = keep ? 1 : 0;
+    } else {
+      keep = mask_in[r] != 0;
+    }
+    const float f = shared::drop_path_factor(keep, scale);
+    const P* xr = reinterpret_cast<const P*>(x + r * inner);
+    P* yr = reinterpret_cast<P*>(y + r * inner);
+    for (int64_t q = q0; q < inner / V; q += step) {
+      const P v = xr[q];
+      P o;
+      for (int k = 0; k < V; k++) o.v[k] = from_f32<T>(to_f32(v.v[k]) * f);
+      yr[q] = o;
+    }
   }
 };
+
+// Rows blockIdx.y, + gridDim.y, ...; the blocks of x split a row.
+template <typename Op>
+__global__ void __launch_bounds__(kThreads) drop_path_kernel(Op op, int64_t batch) {
+  const int64_t q0 = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  const int64_t step = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t r = blockIdx.y; r < batch; r += gridDim.y) op.row(r, q0, step);
+}
+
+template <typename T, bool kForward>
+Status launch_drop_path(Context& ctx, const char* op, T* y, const T* x, uint8_t* mask_out, const uint8_t* mask_in,
+                        int64_t batch, int64_t inner, uint64_t seed, uint64_t base, float p, float scale) {
+  if (batch == 0) return Status::Ok();
+  constexpr int kPack = static_cast<int>(16 / sizeof(T));
+  const bool packed = inner % kPack == 0 && pointwise::aligned16(y) && pointwise::aligned16(x);
+  const int64_t units = packed ? inner / kPack : inner;
+  const int64_t rows = batch < 65535 ? batch : 65535;
+  const int64_t sms = ctx.props.multiProcessorCount > 0 ? ctx.props.multiProcessorCount : 80;
+  const int64_t want = (units + kThreads - 1) / kThreads, fill = (sms * 32 + rows - 1) / rows;
+  const dim3 grid(static_cast<unsigned>(want < fill ? want : fill), static_cast<unsigned>(rows));
+  if (packed) {
+    drop_path_kernel<<<grid, kThreads, 0, ctx.stream>>>(
+        DropPathRows<T, kPack, kForward>{y, x, mask_out, mask_in, inner, seed, base, p, scale}, batch);
+  } else {
+    drop_path_kernel<<<grid, kThreads, 0, ctx.stream>>>(
+        DropPathRows<T, 1, kForward>{y, x, mask_out, mask_in, inner, seed, base, p, scale}, batch);
+  }
+  return check_launch(ctx, op);
+}
 
 // inner == 0: only the mask (batch entries).
 struct DropPathMask {
@@ -92,18 +130,6 @@ struct DropPathMask {
   uint64_t seed, base;
   float p;
   __device__ void operator()(int64_t r) const { mask[r] = shared::dropout_keep(seed, base + static_cast<uint64_t>(r), p) ? 1 : 0; }
-};
-
-template <typename T>
-struct DropPathBackward {
-  T* dx;
-  const T* dy;
-  const uint8_t* mask;
-  int64_t inner;
-  float scale;
-  __device__ void operator()(int64_t e) const {
-    dx[e] = from_f32<T>(to_f32(dy[e]) * shared::drop_path_factor(mask[e / inner] != 0, scale));
-  }
 };
 
 Status check_probability(const char* op, float p, int64_t n) {
@@ -121,7 +147,7 @@ Status relu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Relu<T>{static_cast<T*>(y), static_cast<const T*>(x)});
+    return pointwise::map1(ctx, op, n, static_cast<T*>(y), static_cast<const T*>(x), Relu<T>{});
   });
 }
 
@@ -131,7 +157,7 @@ Status relu_backward(Context& ctx, void* dx, const void* dy, const void* y, DTyp
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, ReluBackward<T>{static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y)});
+    return pointwise::map2(ctx, op, n, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(y), ReluBackward<T>{});
   });
 }
 
@@ -141,7 +167,7 @@ Status gelu_forward(Context& ctx, void* y, const void* x, DType dtype, int64_t n
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Gelu<T>{static_cast<T*>(y), static_cast<const T*>(x)});
+    return pointwise::map1(ctx, op, n, static_cast<T*>(y), static_cast<const T*>(x), Gelu<T>{});
   });
 }
 
@@ -151,7 +177,7 @@ Status gelu_backward(Context& ctx, void* dx, const void* dy, const void* x, DTyp
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, GeluBackward<T>{static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x)});
+    return pointwise::map2(ctx, op, n, static_cast<T*>(dx), static_cast<const T*>(dy), static_cast<const T*>(x), GeluBackward<T>{});
   });
 }
 
@@ -193,8 +219,8 @@ Status drop_path_forward(Context& ctx, void* y, uint8_t* mask, const void* x, DT
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     if (inner == 0) return launch_for(ctx, op, batch, DropPathMask{mask, s, base, p});
-    return launch_for(ctx, op, batch * inner,
-                      DropPath<T>{static_cast<T*>(y), mask, static_cast<const T*>(x), inner, s, base, p, scale});
+    return launch_drop_path<T, true>(ctx, op, static_cast<T*>(y), static_cast<const T*>(x), mask, nullptr, batch, inner,
+                                     s, base, p, scale);
   });
 }
 
@@ -207,7 +233,9 @@ Status drop_path_backward(Context& ctx, void* dx, const void* dy, const uint8_t*
   const float scale = shared::dropout_scale(p);
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, batch * inner, DropPathBackward<T>{static_cast<T*>(dx), static_cast<const T*>(dy), mask, inner, scale});
+    if (inner == 0) return Status::Ok();
+    return launch_drop_path<T, false>(ctx, op, static_cast<T*>(dx), static_cast<const T*>(dy), nullptr, mask, batch,
+                                      inner, 0, 0, p, scale);
   });
 }
 

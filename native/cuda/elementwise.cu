@@ -3,12 +3,13 @@
 // their channel reductions (bias_add_backward, channel_mul_backward_scale) are in
 // elementwise_channels.cu. The per-element math is native/shared/elementwise_math.h, the same
 // functions the CPU backend (native/cpu/elementwise.cc) runs, so the CPU tests cover it. Every
-// kernel is a grid-stride loop (launch_for); y may alias an input (each element is read before
-// it is written, by the same thread). No cuBLAS/cuDNN; reference: CUDA C++ Programming Guide
-// (grid-stride loops).
+// kernel is a grid-stride loop, over 16-byte packs where the pointers allow (pointwise.cuh); y
+// may alias an input (each element is read before it is written, by the same thread). No
+// cuBLAS/cuDNN; reference: CUDA C++ Programming Guide (grid-stride loops).
 #include <cstdint>
 
 #include "cuda/context.h"
+#include "cuda/pointwise.cuh"
 #include "shared/elementwise_math.h"
 
 namespace layerwise::cuda {
@@ -17,38 +18,28 @@ using shared::ChannelOp;
 
 namespace {
 
+// Element functors of pointwise::map (pointwise.cuh): element values in, the rounded value out.
 template <typename T>
 struct AddUnitAlpha {
-  T* y;
-  const T* a;
-  const T* b;
   float beta;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::add_unit_alpha(beta, to_f32(a[i]), to_f32(b[i]))); }
+  __device__ T operator()(T a, T b) const { return from_f32<T>(shared::add_unit_alpha(beta, to_f32(a), to_f32(b))); }
 };
 
 template <typename T>
 struct AddScaled {
-  T* y;
-  const T* a;
-  const T* b;
   float alpha, beta;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::add_scaled(alpha, beta, to_f32(a[i]), to_f32(b[i]))); }
+  __device__ T operator()(T a, T b) const { return from_f32<T>(shared::add_scaled(alpha, beta, to_f32(a), to_f32(b))); }
 };
 
 template <typename T>
 struct Mul {
-  T* y;
-  const T* a;
-  const T* b;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::mul_value(to_f32(a[i]), to_f32(b[i]))); }
+  __device__ T operator()(T a, T b) const { return from_f32<T>(shared::mul_value(to_f32(a), to_f32(b))); }
 };
 
 template <typename T>
 struct Scale {
-  T* y;
-  const T* x;
   float alpha;
-  __device__ void operator()(int64_t i) const { y[i] = from_f32<T>(shared::scale_value(alpha, to_f32(x[i]))); }
+  __device__ T operator()(T x) const { return from_f32<T>(shared::scale_value(alpha, to_f32(x))); }
 };
 
 // value[0] = alpha * s[0] into scratch, when y overlaps s: no element of y is written before
@@ -86,11 +77,40 @@ Status check_channels(const char* op, int64_t outer, int64_t channels, int64_t i
   return check_sizes(op, {{"outer", outer}, {"channels", channels}, {"inner", inner}});
 }
 
+// inner == 1 (linear layers' (rows, features), channels-last maps) with channels a multiple of the
+// pack and aligned pointers: pack p of y holds channels [c0, c0 + V) of one row, c0 / V = p mod
+// channel_packs, so x, y and v move as 16-byte packs (pointwise.cuh) and the index math runs once
+// per pack.
+template <ChannelOp kind, typename T, int V>
+__global__ void __launch_bounds__(kThreads) channel_rows_kernel(T* y, const T* x, const T* v, int64_t packs,
+                                                                int64_t channel_packs) {
+  using P = pointwise::Pack<T, V>;
+  for (int64_t p = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; p < packs;
+       p += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const P px = reinterpret_cast<const P*>(x)[p];
+    const P pv = reinterpret_cast<const P*>(v)[p % channel_packs];
+    P py;
+#pragma unroll
+    for (int k = 0; k < V; k++) py.v[k] = from_f32<T>(shared::channel_value<kind>(to_f32(px.v[k]), to_f32(pv.v[k])));
+    reinterpret_cast<P*>(y)[p] = py;
+  }
+}
+
 template <ChannelOp kind, typename T>
 Status channel_apply(Context& ctx, const char* op, T* y, const T* x, const T* v, int64_t outer, int64_t channels,
                      int64_t inner) {
   LW_STATUS_TRY(check_channels(op, outer, channels, inner));
-  return launch_for(ctx, op, outer * channels * inner, ChannelApply<kind, T>{y, x, v, channels, inner});
+  constexpr int kPack = static_cast<int>(16 / sizeof(T));
+  const int64_t total = outer * channels * inner;
+  if (inner == 1 && total > 0 && channels % kPack == 0 && pointwise::aligned16(y) && pointwise::aligned16(x) &&
+      pointwise::aligned16(v)) {
+    LW_STATUS_TRY(check_context(ctx, op));
+    const int64_t packs = total / kPack;
+    channel_rows_kernel<kind, T, kPack><<<grid_for(ctx, packs), kThreads, 0, ctx.stream>>>(y, x, v, packs,
+                                                                                           channels / kPack);
+    return check_launch(ctx, op);
+  }
+  return launch_for(ctx, op, total, ChannelApply<kind, T>{y, x, v, channels, inner});
 }
 
 }  // namespace
@@ -105,8 +125,8 @@ Status add_forward(Context& ctx, void* y, const void* a, const void* b, DType dt
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    if (alpha == 1.0f) return launch_for(ctx, op, n, AddUnitAlpha<T>{LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b), beta});
-    return launch_for(ctx, op, n, AddScaled<T>{LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b), alpha, beta});
+    if (alpha == 1.0f) return pointwise::map2(ctx, op, n, LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b), AddUnitAlpha<T>{beta});
+    return pointwise::map2(ctx, op, n, LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b), AddScaled<T>{alpha, beta});
   });
 }
 
@@ -116,7 +136,7 @@ Status mul_forward(Context& ctx, void* y, const void* a, const void* b, DType dt
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Mul<T>{LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b)});
+    return pointwise::map2(ctx, op, n, LW_TYPED(y), LW_CTYPED(a), LW_CTYPED(b), Mul<T>{});
   });
 }
 
@@ -126,7 +146,7 @@ Status scale_forward(Context& ctx, void* y, const void* x, DType dtype, float al
   LW_STATUS_TRY(check_sizes(op, {{"n", n}}));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
-    return launch_for(ctx, op, n, Scale<T>{LW_TYPED(y), LW_CTYPED(x), alpha});
+    return pointwise::map1(ctx, op, n, LW_TYPED(y), LW_CTYPED(x), Scale<T>{alpha});
   });
 }
 

@@ -53,16 +53,46 @@ Status check_window(const char* op, int64_t batch, int64_t channels, int64_t in_
 struct Geometry {
   int64_t channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
   bool channels_last;
+  bool narrow;  // every element index of x and y is below 2^32 (narrow_indices)
 };
+
+// Index math in 32-bit unsigned arithmetic: a 64-bit division costs several times a 32-bit one,
+// and the coordinates of an element take four of them. The tensors of one call decide (uniformly
+// for the whole grid).
+inline bool narrow_indices(int64_t batch, int64_t channels, int64_t plane_a, int64_t plane_b) {
+  const int64_t plane = plane_a > plane_b ? plane_a : plane_b;
+  return batch * channels * plane < (int64_t{1} << 32);
+}
 
 // Element i of a (batch, channels, h, w) tensor in either layout: its (plane position, channel,
 // batch), and the offset of position `at` (row-major in h * w) of the same (batch, channel).
 struct Coord {
   int64_t pos, c, b;
 };
-LW_HD Coord coord_of(int64_t i, int64_t channels, int64_t plane, bool channels_last) {
+LW_HD Coord coord_of(int64_t i, int64_t channels, int64_t plane, bool channels_last, bool narrow) {
+  if (narrow) {
+    const uint32_t u = static_cast<uint32_t>(i);
+    const uint32_t nc = static_cast<uint32_t>(channels), np = static_cast<uint32_t>(plane);
+    if (channels_last) {
+      const uint32_t q = u / nc;  // (b, pos)
+      return Coord{q % np, u - q * nc, q / np};
+    }
+    const uint32_t q = u / np;  // (b, c)
+    return Coord{u - q * np, q % nc, q / nc};
+  }
   if (channels_last) return Coord{(i / channels) % plane, i % channels, i / (channels * plane)};
   return Coord{i % plane, (i / plane) % channels, i / (plane * channels)};
+}
+// (row, column) of plane position pos in rows of w.
+LW_HD void split_pos(int64_t pos, int64_t w, bool narrow, int64_t& row, int64_t& col) {
+  if (narrow) {
+    const uint32_t r = static_cast<uint32_t>(pos) / static_cast<uint32_t>(w);
+    row = r;
+    col = static_cast<uint32_t>(pos) - r * static_cast<uint32_t>(w);
+    return;
+  }
+  row = pos / w;
+  col = pos % w;
 }
 LW_HD int64_t offset_of(const Coord& k, int64_t at, int64_t channels, int64_t plane, bool channels_last) {
   return channels_last ? (k.b * plane + at) * channels + k.c : (k.b * channels + k.c) * plane + at;
@@ -75,8 +105,9 @@ struct MaxForward {
   const T* x;
   Geometry g;
   LW_HD void operator()(int64_t i) const {
-    const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last);
-    const int64_t oh = k.pos / g.out_w, ow = k.pos % g.out_w;
+    const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last, g.narrow);
+    int64_t oh, ow;
+    split_pos(k.pos, g.out_w, g.narrow, oh, ow);
     int64_t h0, h1, w0, w1;
     shared::max_window(h0, h1, oh, g.stride_h, g.pad_h, g.kernel_h, g.in_h);
     shared::max_window(w0, w1, ow, g.stride_w, g.pad_w, g.kernel_w, g.in_w);
@@ -104,11 +135,11 @@ struct MaxScatter {
   const T* dy;
   const int32_t* indices;
   int64_t channels, plane_in, plane_out;
-  bool channels_last;
+  bool channels_last, narrow;
   LW_HD void operator()(int64_t i) const {
     const int64_t at = indices[i];
     if (at < 0 || at >= plane_in) return;
-    const Coord k = coord_of(i, channels, plane_out, channels_last);
+    const Coord k = coord_of(i, channels, plane_out, channels_last, narrow);
     float* target = acc + offset_of(k, at, channels, plane_in, channels_last);
 #if defined(__CUDA_ARCH__)
     atomicAdd(target, to_f32(dy[i]));
@@ -132,11 +163,13 @@ struct AvgForward {
   Geometry g;
   bool count_include_pad;
   LW_HD void operator()(int64_t i) const {
-    const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last);
+    const Coord k = coord_of(i, g.channels, g.out_h * g.out_w, g.channels_last, g.narrow);
     const int64_t plane = g.in_h * g.in_w;
+    int64_t oh, ow;
+    split_pos(k.pos, g.out_w, g.narrow, oh, ow);
     AvgWindow win;
     float sum = 0.0f;
-    if (shared::avg_window(win, k.pos / g.out_w, k.pos % g.out_w, g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h,
+    if (shared::avg_window(win, oh, ow, g.in_h, g.in_w, g.kernel_h, g.kernel_w, g.stride_h,
                            g.stride_w, g.pad_h, g.pad_w, count_include_pad)) {
       for (int64_t ih = win.h0; ih < win.h1; ih++)
         for (int64_t iw = win.w0; iw < win.w1; iw++)
@@ -155,8 +188,9 @@ struct AvgGather {
   Geometry g;
   bool count_include_pad;
   LW_HD void operator()(int64_t i) const {
-    const Coord k = coord_of(i, g.channels, g.in_h * g.in_w, g.channels_last);
-    const int64_t ih = k.pos / g.in_w, iw = k.pos % g.in_w;
+    const Coord k = coord_of(i, g.channels, g.in_h * g.in_w, g.channels_last, g.narrow);
+    int64_t ih, iw;
+    split_pos(k.pos, g.in_w, g.narrow, ih, iw);
     const int64_t plane_out = g.out_h * g.out_w;
     int64_t oh0, oh1, ow0, ow1;
     shared::windows_containing(oh0, oh1, ih, g.out_h, g.kernel_h, g.stride_h, g.pad_h);
@@ -249,7 +283,7 @@ Status maxpool2d_forward(Context& ctx, void* y, int32_t* indices, const void* x,
     return Status::Invalid(op, "in_h * in_w does not fit the int32 indices (" +
                                    describe({{"in_h", in_h}, {"in_w", in_w}}) + ")");
   const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last};
+                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * out_h * out_w,
@@ -283,7 +317,7 @@ Status maxpool2d_backward(Context& ctx, void* dx, const void* dy, const int32_t*
     if (st.ok())
       st = launch_for(ctx, op, total_out,
                       MaxScatter<T>{acc, static_cast<const T*>(dy), indices, channels, in_h * in_w, out_h * out_w,
-                                    channels_last});
+                                    channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)});
     if constexpr (!kFloat) {
       if (st.ok()) st = launch_for(ctx, op, total_in, RoundFloat<T>{static_cast<T*>(dx), acc});
       scratch_free(ctx, acc);
@@ -301,7 +335,7 @@ Status avgpool2d_forward(Context& ctx, void* y, const void* x, DType dtype, int6
   LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
                              pad_h, pad_w));
   const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last};
+                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * out_h * out_w,
@@ -318,7 +352,7 @@ Status avgpool2d_backward(Context& ctx, void* dx, const void* dy, DType dtype, i
   LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
                              pad_h, pad_w));
   const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last};
+                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * in_h * in_w,
