@@ -249,18 +249,40 @@ struct BackwardEvalFinal {
   }
 };
 
-// op(e, channel of e) for every element e of the (n, c, hw) tensor: a grid-stride loop that
-// carries e's channel along (NCHW: channel (e / hw) % c; NHWC: e % c, i.e. q = 1) with adds and
-// compares, where dividing per element (64-bit) would cost more than the memory traffic.
-template <typename Op>
-__global__ void channel_pointwise_kernel(int64_t total, int64_t q, int64_t c, Op op) {
+// V consecutive elements, loaded and stored as one access when aligned to sizeof(T) * V.
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+template <int V, typename T>
+__device__ __forceinline__ Pack<T, V> load_pack(const T* p, int64_t e) {
+  return *reinterpret_cast<const Pack<T, V>*>(p + e);
+}
+
+// op(e, ch) for every item of V elements e .. e + V - 1 (ch[k]: the channel of e + k) of the
+// (n, c, hw) tensor: a grid-stride loop that carries the channel along (NCHW: channel (e / hw) % c;
+// NHWC: e % c, i.e. q = 1) with adds and compares, where dividing per element (64-bit) would cost
+// more than the memory traffic. (r, ch) is the position of the thread's next element.
+template <int V, typename Op>
+__global__ void channel_pointwise_kernel(int64_t items, int64_t q, int64_t c, Op op) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  int64_t e = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (e >= total) return;
-  const int64_t step_r = stride % q, step_ch = (stride / q) % c;  // stride = (stride / q) * q + step_r
-  int64_t r = e % q, ch = (e / q) % c;
-  for (; e < total; e += stride) {
-    op(e, ch);
+  int64_t u = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (u >= items) return;
+  const int64_t skip = (stride - 1) * V;  // from the item after u to item u + stride
+  const int64_t step_r = skip % q, step_ch = (skip / q) % c;
+  int64_t r = (u * V) % q, ch = ((u * V) / q) % c;
+  for (; u < items; u += stride) {
+    int64_t chs[V];
+#pragma unroll
+    for (int k = 0; k < V; k++) {
+      chs[k] = ch;
+      if (++r == q) {
+        r = 0;
+        if (++ch == c) ch = 0;
+      }
+    }
+    op.template apply<V>(u * V, chs);
     r += step_r;
     const int64_t carry = r >= q ? 1 : 0;
     r -= carry * q;
@@ -269,21 +291,36 @@ __global__ void channel_pointwise_kernel(int64_t total, int64_t q, int64_t c, Op
   }
 }
 
-template <typename Op>
+// 16-byte accesses (4 float32 or 8 16-bit values) when every pointer of op is 16-byte aligned and
+// the element count a multiple of the pack; one element at a time otherwise.
+template <typename T, typename Op>
 Status channel_pointwise(Context& ctx, const char* op_name, int64_t n, int64_t c, int64_t hw, bool channels_last, Op op) {
-  const int64_t total = n * c * hw;
+  constexpr int kPack = static_cast<int>(16 / sizeof(T));
+  const int64_t total = n * c * hw, q = channels_last ? 1 : hw;
   if (total <= 0) return Status::Ok();
-  channel_pointwise_kernel<<<grid_for(ctx, total), kThreads, 0, ctx.stream>>>(total, channels_last ? 1 : hw, c, op);
+  if (total % kPack == 0 && op.aligned(16)) {
+    channel_pointwise_kernel<kPack><<<grid_for(ctx, total / kPack), kThreads, 0, ctx.stream>>>(total / kPack, q, c, op);
+  } else {
+    channel_pointwise_kernel<1><<<grid_for(ctx, total), kThreads, 0, ctx.stream>>>(total, q, c, op);
+  }
   return check_launch(ctx, op_name);
 }
+
+inline bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 template <typename T>
 struct Affine {
   T* y;
   const T* x;
   const float *a, *b;
-  __device__ void operator()(int64_t i, int64_t ch) const {
-    y[i] = from_f32<T>(shared::bn_affine(to_f32(x[i]), a[ch], b[ch]));
+  bool aligned(uintptr_t bytes) const { return aligned_to(y, bytes) && aligned_to(x, bytes); }
+  template <int V>
+  __device__ __forceinline__ void apply(int64_t e, const int64_t (&ch)[V]) const {
+    const Pack<T, V> in = load_pack<V>(x, e);
+    Pack<T, V> out;
+#pragma unroll
+    for (int k = 0; k < V; k++) out.v[k] = from_f32<T>(shared::bn_affine(to_f32(in.v[k]), a[ch[k]], b[ch[k]]));
+    *reinterpret_cast<Pack<T, V>*>(y + e) = out;
   }
 };
 
@@ -294,9 +331,18 @@ struct Dx {
   const T *dy, *x;
   const float *mean_dy, *mean, *k, *w;
   bool eval;
-  __device__ void operator()(int64_t i, int64_t ch) const {
-    const float md = eval ? 0.0f : mean_dy[ch], m = eval ? 0.0f : mean[ch], kk = eval ? 0.0f : k[ch];
-    dx[i] = from_f32<T>(shared::bn_dx(to_f32(dy[i]), to_f32(x[i]), md, m, kk, w[ch]));
+  bool aligned(uintptr_t bytes) const { return aligned_to(dx, bytes) && aligned_to(dy, bytes) && aligned_to(x, bytes); }
+  template <int V>
+  __device__ __forceinline__ void apply(int64_t e, const int64_t (&ch)[V]) const {
+    const Pack<T, V> g = load_pack<V>(dy, e), in = load_pack<V>(x, e);
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; j++) {
+      const int64_t c = ch[j];
+      const float md = eval ? 0.0f : mean_dy[c], m = eval ? 0.0f : mean[c], kk = eval ? 0.0f : k[c];
+      out.v[j] = from_f32<T>(shared::bn_dx(to_f32(g.v[j]), to_f32(in.v[j]), md, m, kk, w[c]));
+    }
+    *reinterpret_cast<Pack<T, V>*>(dx + e) = out;
   }
 };
 
@@ -332,7 +378,7 @@ Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float*
     LW_STATUS_TRY(finish(ctx, op, w, c,
                          TrainFinal<T>{xt, channels_last ? 1 : hw, static_cast<double>(n * hw), momentum, eps, gamma,
                                        beta, save_mean, save_invstd, running_mean, running_var, w.f[0], w.f[1]}));
-    return channel_pointwise(ctx, op, n, c, hw, channels_last, Affine<T>{LW_TYPED(y), xt, w.f[0], w.f[1]});
+    return channel_pointwise<T>(ctx, op, n, c, hw, channels_last, Affine<T>{LW_TYPED(y), xt, w.f[0], w.f[1]});
   });
 }
 
@@ -348,7 +394,7 @@ Status batchnorm2d_forward_eval(Context& ctx, void* y, const void* x, const floa
     Work w(ctx);
     LW_STATUS_TRY(w.init(op, c, 1));
     LW_STATUS_TRY(launch_for(ctx, op, c, EvalCoefficients{gamma, beta, running_mean, running_var, eps, w.f[0], w.f[1]}));
-    return channel_pointwise(ctx, op, n, c, hw, channels_last, Affine<T>{LW_TYPED(y), LW_CTYPED(x), w.f[0], w.f[1]});
+    return channel_pointwise<T>(ctx, op, n, c, hw, channels_last, Affine<T>{LW_TYPED(y), LW_CTYPED(x), w.f[0], w.f[1]});
   });
 }
 
@@ -369,7 +415,7 @@ Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* 
     LW_STATUS_TRY(finish(ctx, op, w, c,
                          BackwardTrainFinal{static_cast<double>(n * hw), save_invstd, gamma, dgamma, dbeta, w.f[0],
                                             w.f[1], w.f[2]}));
-    return channel_pointwise(ctx, op, n, c, hw, channels_last,
+    return channel_pointwise<T>(ctx, op, n, c, hw, channels_last,
                              Dx<T>{LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), w.f[0], save_mean, w.f[1], w.f[2], false});
   });
 }
@@ -389,7 +435,7 @@ Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* d
     LW_STATUS_TRY(
         partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), running_mean, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c, BackwardEvalFinal{gamma, running_var, eps, dgamma, dbeta, w.f[0]}));
-    return channel_pointwise(ctx, op, n, c, hw, channels_last,
+    return channel_pointwise<T>(ctx, op, n, c, hw, channels_last,
                              Dx<T>{LW_TYPED(dx), LW_CTYPED(dy), LW_CTYPED(x), nullptr, nullptr, nullptr, w.f[0], true});
   });
 }
