@@ -13,7 +13,7 @@
 // running mean, as the CPU. So the forward reads x twice in all (statistics, affine) and the
 // backward reads dy and x twice. Each channel's n * hw values are split into `chunks` fixed
 // ranges; one block sums one range of one channel (NCHW: 256 threads over the range's positions;
-// NHWC: a 32-channel x 8-row tile, coalesced across channels) into a partial, and one warp per
+// NHWC: an 8-row tile of 32 channels, 64 for 16-bit values, coalesced) into a partial, and one warp per
 // channel then adds its partials in a fixed order. The chunk count depends only on the shape and
 // the device's SM count, so results repeat run to run. Pointwise passes (affine, dx) are
 // grid-stride loops that step their channel index instead of dividing per element.
@@ -29,17 +29,28 @@ namespace {
 
 enum class Sum { kMoments, kCentered };  // (sum x - K, sum (x - K)^2); (sum a, sum a * (b - center))
 
-template <Sum kind, typename T>
-__device__ __forceinline__ void accumulate(double& u, double& v, const T* a, const T* b, double center, int64_t off) {
-  const double av = static_cast<double>(to_f32(a[off]));
+template <Sum kind>
+__device__ __forceinline__ void accumulate(double& u, double& v, float a, float b, double center) {
+  const double av = static_cast<double>(a);
   if constexpr (kind == Sum::kMoments) {
     const double d = av - center;
     u += d;
     v += d * d;
   } else {
     u += av;
-    v += av * (static_cast<double>(to_f32(b[off])) - center);
+    v += av * (static_cast<double>(b) - center);
   }
+}
+
+// V consecutive elements, loaded and stored as one access when aligned to sizeof(T) * V.
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+template <int V, typename T>
+__device__ __forceinline__ Pack<T, V> load_pack(const T* p, int64_t e) {
+  return *reinterpret_cast<const Pack<T, V>*>(p + e);
 }
 
 // The center of channel ch: the shift K = its first value (moments) or center[ch] (centered).
@@ -68,7 +79,8 @@ __global__ void partial_nchw(double* p1, double* p2, const T* a, const T* b, con
     double u = 0.0, v = 0.0;
     int64_t i = (j0 + t) / hw, p = (j0 + t) - i * hw;
     for (int64_t j = j0 + t; j < j1; j += blockDim.x) {
-      accumulate<kind>(u, v, a, b, k, (i * c + ch) * hw + p);
+      const int64_t off = (i * c + ch) * hw + p;
+      accumulate<kind>(u, v, to_f32(a[off]), to_f32(b[off]), k);
       p += step_p;
       i += step_i;
       if (p >= hw) {
@@ -94,34 +106,52 @@ __global__ void partial_nchw(double* p1, double* p2, const T* a, const T* b, con
   }
 }
 
-constexpr int kTileC = 32, kTileR = 8;  // NHWC tile: channels (threadIdx.x) x rows (threadIdx.y)
+constexpr int kTileC = 32, kTileR = 8;  // NHWC tile: channel packs (threadIdx.x) x rows (threadIdx.y)
 
-// NHWC partials: block (chunk, channel tile) sums rows [chunk * len, ...) of rows x c values.
-template <Sum kind, typename T, typename C>
+// NHWC partials: block (chunk, channel tile) sums rows [chunk * len, ...) of rows x c values; a
+// thread takes P adjacent channels (P = 2 for 16-bit values: a warp reads 128 contiguous bytes of a
+// row; c is a multiple of P).
+template <Sum kind, int P, typename T, typename C>
 __global__ void partial_nhwc(double* p1, double* p2, const T* a, const T* b, const C* center, int64_t rows, int64_t c,
                              int64_t chunks) {
-  __shared__ double s1[kTileR][kTileC + 1], s2[kTileR][kTileC + 1];
+  constexpr int kWidth = kTileC * P;
+  __shared__ double s1[kTileR][kWidth + 1], s2[kTileR][kWidth + 1];
   const int64_t len = (rows + chunks - 1) / chunks, chunk = blockIdx.x;
   const int64_t r0 = chunk * len, r1 = r0 + len < rows ? r0 + len : rows;
   const int tx = threadIdx.x, ty = threadIdx.y;
-  for (int64_t tile = blockIdx.y; tile * kTileC < c; tile += gridDim.y) {
-    const int64_t ch = tile * kTileC + tx;
-    double u = 0.0, v = 0.0;
-    if (ch < c) {
-      const double k = center_of<kind>(a, center, ch, ch);
-      for (int64_t r = r0 + ty; r < r1; r += kTileR) accumulate<kind>(u, v, a, b, k, r * c + ch);
-    }
-    s1[ty][tx] = u;
-    s2[ty][tx] = v;
-    __syncthreads();
-    if (ty == 0 && ch < c) {
-      double x1 = 0.0, x2 = 0.0;
-      for (int k = 0; k < kTileR; k++) {
-        x1 += s1[k][tx];
-        x2 += s2[k][tx];
+  for (int64_t tile = blockIdx.y; tile * kWidth < c; tile += gridDim.y) {
+    const int64_t ch0 = tile * kWidth + tx * P;
+    double u[P], v[P];
+#pragma unroll
+    for (int j = 0; j < P; j++) u[j] = v[j] = 0.0;
+    if (ch0 < c) {
+      double k[P];
+#pragma unroll
+      for (int j = 0; j < P; j++) k[j] = center_of<kind>(a, center, ch0 + j, ch0 + j);
+      for (int64_t r = r0 + ty; r < r1; r += kTileR) {
+        const Pack<T, P> va = load_pack<P>(a, r * c + ch0);
+        const Pack<T, P> vb = kind == Sum::kCentered ? load_pack<P>(b, r * c + ch0) : va;
+#pragma unroll
+        for (int j = 0; j < P; j++) accumulate<kind>(u[j], v[j], to_f32(va.v[j]), to_f32(vb.v[j]), k[j]);
       }
-      p1[ch * chunks + chunk] = x1;
-      p2[ch * chunks + chunk] = x2;
+    }
+#pragma unroll
+    for (int j = 0; j < P; j++) {
+      s1[ty][tx * P + j] = u[j];
+      s2[ty][tx * P + j] = v[j];
+    }
+    __syncthreads();
+    if (ty == 0 && ch0 < c) {
+#pragma unroll
+      for (int j = 0; j < P; j++) {
+        double x1 = 0.0, x2 = 0.0;
+        for (int k = 0; k < kTileR; k++) {
+          x1 += s1[k][tx * P + j];
+          x2 += s2[k][tx * P + j];
+        }
+        p1[(ch0 + j) * chunks + chunk] = x1;
+        p2[(ch0 + j) * chunks + chunk] = x2;
+      }
     }
     __syncthreads();
   }
@@ -135,6 +165,7 @@ struct Work {
   double *p1 = nullptr, *p2 = nullptr;
   float* f[4] = {nullptr, nullptr, nullptr, nullptr};
   int64_t chunks = 1;
+  int pack = 1;  // NHWC channels per thread
   explicit Work(Context& c) : ctx(c) {}
   ~Work() {
     if (block != nullptr) scratch_free(ctx, block);
@@ -158,8 +189,14 @@ int64_t chunk_count(const Context& ctx, int64_t values, int64_t channel_blocks, 
   return std::max<int64_t>(1, std::min(want, most));
 }
 
-Status init_work(Work& w, const Context& ctx, const char* op, int64_t n, int64_t c, int64_t hw, bool channels_last) {
-  const int64_t chunks = channels_last ? chunk_count(ctx, n * hw, (c + kTileC - 1) / kTileC, 64)
+inline bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
+
+// a and b: the tensors the partial sums will read.
+template <typename T>
+Status init_work(Work& w, const Context& ctx, const char* op, const T* a, const T* b, int64_t n, int64_t c, int64_t hw,
+                 bool channels_last) {
+  w.pack = sizeof(T) == 2 && c % 2 == 0 && aligned_to(a, 4) && aligned_to(b, 4) ? 2 : 1;
+  const int64_t chunks = channels_last ? chunk_count(ctx, n * hw, (c + kTileC * w.pack - 1) / (kTileC * w.pack), 64)
                                        : chunk_count(ctx, n * hw, c, 2048);
   return w.init(op, c, chunks);
 }
@@ -169,9 +206,13 @@ template <Sum kind, typename T, typename C>
 Status partials(Context& ctx, const char* op, Work& w, const T* a, const T* b, const C* center, int64_t n, int64_t c,
                 int64_t hw, bool channels_last) {
   if (channels_last) {
-    const int64_t tiles = (c + kTileC - 1) / kTileC;
+    const int64_t tiles = (c + kTileC * w.pack - 1) / (kTileC * w.pack);
     const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(tiles, 65535)));
-    partial_nhwc<kind><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+    if (w.pack == 2) {
+      partial_nhwc<kind, 2><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+    } else {
+      partial_nhwc<kind, 1><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+    }
   } else {
     const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(c, 65535)));
     partial_nchw<kind><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
@@ -249,17 +290,6 @@ struct BackwardEvalFinal {
   }
 };
 
-// V consecutive elements, loaded and stored as one access when aligned to sizeof(T) * V.
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
-
-template <int V, typename T>
-__device__ __forceinline__ Pack<T, V> load_pack(const T* p, int64_t e) {
-  return *reinterpret_cast<const Pack<T, V>*>(p + e);
-}
-
 // op(e, ch) for every item of V elements e .. e + V - 1 (ch[k]: the channel of e + k) of the
 // (n, c, hw) tensor: a grid-stride loop that carries the channel along (NCHW: channel (e / hw) % c;
 // NHWC: e % c, i.e. q = 1) with adds and compares, where dividing per element (64-bit) would cost
@@ -305,8 +335,6 @@ Status channel_pointwise(Context& ctx, const char* op_name, int64_t n, int64_t c
   }
   return check_launch(ctx, op_name);
 }
-
-inline bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
 template <typename T>
 struct Affine {
@@ -372,7 +400,7 @@ Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float*
     if (c == 0) return Status::Ok();
     const T* xt = LW_CTYPED(x);
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work(w, ctx, op, xt, xt, n, c, hw, channels_last));
     const float* no_center = nullptr;
     LW_STATUS_TRY(partials<Sum::kMoments>(ctx, op, w, xt, xt, no_center, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c,
@@ -410,7 +438,7 @@ Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* 
     using T = decltype(tag);
     if (c == 0) return Status::Ok();
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
     LW_STATUS_TRY(partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), save_mean, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c,
                          BackwardTrainFinal{static_cast<double>(n * hw), save_invstd, gamma, dgamma, dbeta, w.f[0],
@@ -431,7 +459,7 @@ Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* d
     using T = decltype(tag);
     if (c == 0) return Status::Ok();
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
     LW_STATUS_TRY(
         partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), running_mean, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c, BackwardEvalFinal{gamma, running_var, eps, dgamma, dbeta, w.f[0]}));
