@@ -208,11 +208,13 @@ Status partials(Context& ctx, const char* op, Work& w, const T* a, const T* b, c
   if (channels_last) {
     const int64_t tiles = (c + kTileC * w.pack - 1) / (kTileC * w.pack);
     const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(tiles, 65535)));
-    if (w.pack == 2) {
-      partial_nhwc<kind, 2><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
-    } else {
-      partial_nhwc<kind, 1><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+    if constexpr (sizeof(T) == 2) {
+      if (w.pack == 2) {
+        partial_nhwc<kind, 2><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
+        return check_launch(ctx, op);
+      }
     }
+    partial_nhwc<kind, 1><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
   } else {
     const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(c, 65535)));
     partial_nchw<kind><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
