@@ -12,7 +12,7 @@
 // the CPU's bn_train_channel. The backward sums dy and dy * (x - center) around the saved or
 // running mean, as the CPU. So the forward reads x twice in all (statistics, affine) and the
 // backward reads dy and x twice. Each channel's n * hw values are split into `chunks` fixed
-// ranges; one block sums one range of one channel (NCHW: 256 threads over the range's positions;
+// ranges; one block sums one range of one channel (NCHW: 256 threads over the range's positions, 4 at a time;
 // NHWC: an 8-row tile of 32 channels, 64 for 16-bit values, coalesced) into a partial, and one warp per
 // channel then adds its partials in a fixed order. The chunk count depends only on the shape and
 // the device's SM count, so results repeat run to run. Pointwise passes (affine, dx) are
@@ -64,27 +64,31 @@ __device__ __forceinline__ double center_of(const T* a, const C* center, int64_t
 }
 
 // NCHW partials: block (chunk, channel) sums positions [chunk * len, ...) of the channel's n * hw
-// values, position j = i * hw + p at (i * c + ch) * hw + p. A thread steps j by blockDim.x and
-// carries (i, p) along, so no 64-bit division runs per element.
-template <Sum kind, typename T, typename C>
+// values, position j = i * hw + p at (i * c + ch) * hw + p, in packs of P positions (hw is a
+// multiple of P: 16 bytes a thread for float32, 8 for 16-bit values). A thread steps its pack index
+// by blockDim.x and carries (i, p) along, so no 64-bit division runs per element.
+template <Sum kind, int P, typename T, typename C>
 __global__ void partial_nchw(double* p1, double* p2, const T* a, const T* b, const C* center, int64_t n, int64_t c,
                              int64_t hw, int64_t chunks) {
   __shared__ double s1[kThreads], s2[kThreads];
-  const int64_t m = n * hw, len = (m + chunks - 1) / chunks, chunk = blockIdx.x;
+  const int64_t hwp = hw / P, m = n * hwp, len = (m + chunks - 1) / chunks, chunk = blockIdx.x;
   const int64_t j0 = chunk * len, j1 = j0 + len < m ? j0 + len : m;
   const int t = threadIdx.x;
-  const int64_t step_i = blockDim.x / hw, step_p = blockDim.x % hw;
+  const int64_t step_i = blockDim.x / hwp, step_p = blockDim.x % hwp;
   for (int64_t ch = blockIdx.y; ch < c; ch += gridDim.y) {
     const double k = center_of<kind>(a, center, ch, ch * hw);
     double u = 0.0, v = 0.0;
-    int64_t i = (j0 + t) / hw, p = (j0 + t) - i * hw;
+    int64_t i = (j0 + t) / hwp, p = (j0 + t) - i * hwp;
     for (int64_t j = j0 + t; j < j1; j += blockDim.x) {
-      const int64_t off = (i * c + ch) * hw + p;
-      accumulate<kind>(u, v, to_f32(a[off]), to_f32(b[off]), k);
+      const int64_t off = ((i * c + ch) * hwp + p) * P;
+      const Pack<T, P> va = load_pack<P>(a, off);
+      const Pack<T, P> vb = kind == Sum::kCentered ? load_pack<P>(b, off) : va;
+#pragma unroll
+      for (int q = 0; q < P; q++) accumulate<kind>(u, v, to_f32(va.v[q]), to_f32(vb.v[q]), k);
       p += step_p;
       i += step_i;
-      if (p >= hw) {
-        p -= hw;
+      if (p >= hwp) {
+        p -= hwp;
         i++;
       }
     }
@@ -165,7 +169,7 @@ struct Work {
   double *p1 = nullptr, *p2 = nullptr;
   float* f[4] = {nullptr, nullptr, nullptr, nullptr};
   int64_t chunks = 1;
-  int pack = 1;  // NHWC channels per thread
+  int pack = 1;  // values a thread loads at once (NHWC: channels, NCHW: positions)
   explicit Work(Context& c) : ctx(c) {}
   ~Work() {
     if (block != nullptr) scratch_free(ctx, block);
@@ -195,7 +199,11 @@ inline bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast
 template <typename T>
 Status init_work(Work& w, const Context& ctx, const char* op, const T* a, const T* b, int64_t n, int64_t c, int64_t hw,
                  bool channels_last) {
-  w.pack = sizeof(T) == 2 && c % 2 == 0 && aligned_to(a, 4) && aligned_to(b, 4) ? 2 : 1;
+  // NHWC: 2 adjacent channels a thread for 16-bit values; NCHW: 4 adjacent positions.
+  const int64_t along = channels_last ? c : hw;
+  const int want = channels_last ? (sizeof(T) == 2 ? 2 : 1) : 4;
+  const uintptr_t bytes = static_cast<uintptr_t>(want) * sizeof(T);
+  w.pack = want > 1 && along % want == 0 && aligned_to(a, bytes) && aligned_to(b, bytes) ? want : 1;
   const int64_t chunks = channels_last ? chunk_count(ctx, n * hw, (c + kTileC * w.pack - 1) / (kTileC * w.pack), 64)
                                        : chunk_count(ctx, n * hw, c, 2048);
   return w.init(op, c, chunks);
@@ -217,7 +225,11 @@ Status partials(Context& ctx, const char* op, Work& w, const T* a, const T* b, c
     partial_nhwc<kind, 1><<<grid, dim3(kTileC, kTileR), 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n * hw, c, w.chunks);
   } else {
     const dim3 grid(static_cast<unsigned>(w.chunks), static_cast<unsigned>(std::min<int64_t>(c, 65535)));
-    partial_nchw<kind><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
+    if (w.pack == 4) {
+      partial_nchw<kind, 4><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
+    } else {
+      partial_nchw<kind, 1><<<grid, kThreads, 0, ctx.stream>>>(w.p1, w.p2, a, b, center, n, c, hw, w.chunks);
+    }
   }
   return check_launch(ctx, op);
 }
