@@ -185,18 +185,52 @@ struct Work {
   }
 };
 
-// Ranges per channel: about 8 blocks per SM in all, each range at least `least` values (rows).
-int64_t chunk_count(const Context& ctx, int64_t values, int64_t channel_blocks, int64_t least) {
+// Blocks of `kernel` (kThreads threads) that fit on one SM at once; 8 if the query fails.
+template <typename K>
+int resident_blocks(K kernel) {
+  int blocks = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, 0) != cudaSuccess || blocks < 1) {
+    (void)cudaGetLastError();
+    return 8;
+  }
+  return blocks;
+}
+
+// Resident blocks per SM of the partial kernel that partials() will launch (queried once each).
+template <Sum kind, typename T>
+int partial_residency(bool channels_last, int pack) {
+  if (channels_last) {
+    if constexpr (sizeof(T) == 2) {
+      if (pack == 2) {
+        static const int r = resident_blocks(partial_nhwc<kind, 2, T, float>);
+        return r;
+      }
+    }
+    static const int r = resident_blocks(partial_nhwc<kind, 1, T, float>);
+    return r;
+  }
+  if (pack == 4) {
+    static const int r = resident_blocks(partial_nchw<kind, 4, T, float>);
+    return r;
+  }
+  static const int r = resident_blocks(partial_nchw<kind, 1, T, float>);
+  return r;
+}
+
+// Ranges per channel: two full waves of resident blocks in all (rounded down, so no nearly empty
+// third wave: these kernels use 40-64 registers, 4-6 blocks per SM), each range at least `least`
+// values (rows).
+int64_t chunk_count(const Context& ctx, int64_t values, int64_t channel_blocks, int64_t least, int per_sm) {
   const int64_t sms = ctx.props.multiProcessorCount > 0 ? ctx.props.multiProcessorCount : 80;
-  const int64_t want = (8 * sms + channel_blocks - 1) / channel_blocks;
+  const int64_t want = 2 * per_sm * sms / channel_blocks;
   const int64_t most = std::max<int64_t>(1, std::min<int64_t>(4096, (values + least - 1) / least));
   return std::max<int64_t>(1, std::min(want, most));
 }
 
 inline bool aligned_to(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }
 
-// a and b: the tensors the partial sums will read.
-template <typename T>
+// a and b: the tensors the partial sums of `kind` will read.
+template <Sum kind, typename T>
 Status init_work(Work& w, const Context& ctx, const char* op, const T* a, const T* b, int64_t n, int64_t c, int64_t hw,
                  bool channels_last) {
   // NHWC: 2 adjacent channels a thread for 16-bit values; NCHW: 4 adjacent positions.
@@ -204,8 +238,10 @@ Status init_work(Work& w, const Context& ctx, const char* op, const T* a, const 
   const int want = channels_last ? (sizeof(T) == 2 ? 2 : 1) : 4;
   const uintptr_t bytes = static_cast<uintptr_t>(want) * sizeof(T);
   w.pack = want > 1 && along % want == 0 && aligned_to(a, bytes) && aligned_to(b, bytes) ? want : 1;
-  const int64_t chunks = channels_last ? chunk_count(ctx, n * hw, (c + kTileC * w.pack - 1) / (kTileC * w.pack), 64)
-                                       : chunk_count(ctx, n * hw, c, 2048);
+  const int per_sm = partial_residency<kind, T>(channels_last, w.pack);
+  const int64_t chunks = channels_last
+                             ? chunk_count(ctx, n * hw, (c + kTileC * w.pack - 1) / (kTileC * w.pack), 64, per_sm)
+                             : chunk_count(ctx, n * hw, c, 2048, per_sm);
   return w.init(op, c, chunks);
 }
 
@@ -414,7 +450,7 @@ Status batchnorm2d_forward_train(Context& ctx, void* y, float* save_mean, float*
     if (c == 0) return Status::Ok();
     const T* xt = LW_CTYPED(x);
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, xt, xt, n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work<Sum::kMoments>(w, ctx, op, xt, xt, n, c, hw, channels_last));
     const float* no_center = nullptr;
     LW_STATUS_TRY(partials<Sum::kMoments>(ctx, op, w, xt, xt, no_center, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c,
@@ -452,7 +488,7 @@ Status batchnorm2d_backward_train(Context& ctx, void* dx, float* dgamma, float* 
     using T = decltype(tag);
     if (c == 0) return Status::Ok();
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work<Sum::kCentered>(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
     LW_STATUS_TRY(partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), save_mean, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c,
                          BackwardTrainFinal{static_cast<double>(n * hw), save_invstd, gamma, dgamma, dbeta, w.f[0],
@@ -473,7 +509,7 @@ Status batchnorm2d_backward_eval(Context& ctx, void* dx, float* dgamma, float* d
     using T = decltype(tag);
     if (c == 0) return Status::Ok();
     Work w(ctx);
-    LW_STATUS_TRY(init_work(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
+    LW_STATUS_TRY(init_work<Sum::kCentered>(w, ctx, op, LW_CTYPED(dy), LW_CTYPED(x), n, c, hw, channels_last));
     LW_STATUS_TRY(
         partials<Sum::kCentered>(ctx, op, w, LW_CTYPED(dy), LW_CTYPED(x), running_mean, n, c, hw, channels_last));
     LW_STATUS_TRY(finish(ctx, op, w, c, BackwardEvalFinal{gamma, running_var, eps, dgamma, dbeta, w.f[0]}));
