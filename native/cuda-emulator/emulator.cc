@@ -177,15 +177,7 @@ LW_EMULATOR_EXPORT int layerwise_cuda_memory_stats(void* ctx, LayerwiseCudaMemor
   if (ctx == nullptr || out == nullptr) return 1;
   auto& e = emulator();
   std::lock_guard<std::mutex> lock(e.mutex);
-  const auto& s = e.pools.stats;
-  out->allocated_bytes = s.allocated_bytes;
-  out->peak_allocated_bytes = s.peak_allocated_bytes;
-  out->reserved_bytes = s.reserved_bytes;
-  out->cached_bytes = s.reserved_bytes - s.allocated_bytes;
-  out->num_allocs = s.num_allocs;
-  out->num_cache_hits = s.num_cache_hits;
-  out->num_device_mallocs = s.num_device_mallocs;
-  out->num_device_frees = s.num_device_frees;
+  layerwise::cuda::export_stats(e.pools.stats, out);
   return 0;
 }
 

@@ -152,15 +152,7 @@ void allocator_stats(Context& ctx, LayerwiseCudaMemoryStats* out) {
   }
   Allocator& a = *ctx.allocator;
   std::lock_guard<std::mutex> lock(a.mutex);
-  const PoolStats& s = a.pools.stats;
-  out->allocated_bytes = s.allocated_bytes;
-  out->peak_allocated_bytes = s.peak_allocated_bytes;
-  out->reserved_bytes = s.reserved_bytes;
-  out->cached_bytes = s.reserved_bytes - s.allocated_bytes;
-  out->num_allocs = s.num_allocs;
-  out->num_cache_hits = s.num_cache_hits;
-  out->num_device_mallocs = s.num_device_mallocs;
-  out->num_device_frees = s.num_device_frees;
+  export_stats(a.pools.stats, out);
 }
 
 Status allocator_empty_cache(Context& ctx, const char* op) {

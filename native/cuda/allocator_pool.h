@@ -35,6 +35,20 @@ struct PoolStats {
   int64_t num_device_frees = 0;
 };
 
+// The statistics as api.h's LayerwiseCudaMemoryStats (a template, so this header needs no CUDA
+// header): shared by the CUDA allocator and the emulator (native/cuda-emulator).
+template <typename Out>
+void export_stats(const PoolStats& s, Out* out) {
+  out->allocated_bytes = s.allocated_bytes;
+  out->peak_allocated_bytes = s.peak_allocated_bytes;
+  out->reserved_bytes = s.reserved_bytes;
+  out->cached_bytes = s.reserved_bytes - s.allocated_bytes;
+  out->num_allocs = s.num_allocs;
+  out->num_cache_hits = s.num_cache_hits;
+  out->num_device_mallocs = s.num_device_mallocs;
+  out->num_device_frees = s.num_device_frees;
+}
+
 enum class CopyWait { kNone, kAfterFree, kAll };
 struct CopyOrder {
   CopyWait wait;

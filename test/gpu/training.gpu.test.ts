@@ -27,7 +27,7 @@ interface RunTrace {
 function train(device: 'cpu' | 'cuda', extra: Partial<TrainConfig>): RunTrace {
   const out = mkdtempSync(path.join(os.tmpdir(), `lw-gpu-train-${device}-`));
   const config = resolveConfig({}, {
-    maxSteps: STEPS, logInterval: 1, probeSteps: 4, evalBatchSize: 128, outDir: out, name: 'r', device, seed: 3, ...extra,
+    maxSteps: STEPS, logInterval: 1, probeSteps: 4, evalBatchSize: 32, outDir: out, name: 'r', device, seed: 3, ...extra,
   });
   runTraining(config, path.join(out, 'r'), null, { quiet: true });
   const lines = readFileSync(path.join(out, 'r', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
