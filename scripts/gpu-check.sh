@@ -15,7 +15,11 @@
 #          test-gpu.log     its console output
 #          bench-cuda.jsonl bench --suite cuda --json (with PyTorch's times when torch is installed there)
 #        About 5-8 minutes on an H100/H200 (the suite 2-4, the benchmark 3-4). GPU_CHECK_PARTS=tests
-#        or =bench runs one half (for a second try within a time limit).
+#        or =bench runs one half (for a second try within a time limit); GPU_CHECK_BENCH_WORKLOADS=a,b
+#        runs only those benchmark workloads.
+#   Rehearsal without a GPU: LAYERWISE_CUDA_LIBRARY=$PWD/build/Release/layerwise_cuda_emulator.so
+#        LAYERWISE_GPU_TRAIN_STEPS=8 LAYERWISE_BENCH_CUDA_BATCH=2 GPU_CHECK_BENCH_WORKLOADS=... with
+#        `run` goes through every step on the CUDA emulator (docs/cuda.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-}"
@@ -54,7 +58,8 @@ case "$mode" in
       tail -5 "$out/test-gpu.log"
     fi
     if [[ "$parts" == *bench* ]]; then
-      node lib/cli/main.js bench --suite cuda --json --min-seconds 1 > "$out/bench-cuda.jsonl" 2> "$out/bench-cuda.err" || status=$?
+      node lib/cli/main.js bench --suite cuda --json --min-seconds 1 ${GPU_CHECK_BENCH_WORKLOADS:+--workloads "$GPU_CHECK_BENCH_WORKLOADS"} \
+        > "$out/bench-cuda.jsonl" 2> "$out/bench-cuda.err" || status=$?
       cat "$out/bench-cuda.jsonl"
     fi
     exit $status
