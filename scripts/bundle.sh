@@ -7,7 +7,8 @@
 # libjpeg-turbo for the image addon layerwise_image.node;
 # not glibc, libstdc++ or libgcc_s, which the host provides, and never the CUDA libraries, which
 # the CUDA backend finds on the host: CUDA_HOME, system paths, pip wheels, LAYERWISE_CUDA_LIBS),
-# and the launcher `layerwise` (bin/node lib/cli/main.js "$@", with libs/ on LD_LIBRARY_PATH).
+# scripts/bench/*.py (the PyTorch side of `bench`, run where torch is installed), and the launcher
+# `layerwise` (bin/node lib/cli/main.js "$@", with libs/ on LD_LIBRARY_PATH).
 #
 #   bash scripts/bundle.sh           the folder (needs npm run build first)
 #   bash scripts/bundle.sh --tar     also .bundle/layerwise.tar.xz (xz -9; prints its size; target < 64 MB)
@@ -33,6 +34,10 @@ rm -rf "$out" .bundle/layerwise.tar.xz
 mkdir -p "$out/bin" "$out/libs"
 node scripts/prebuild.mjs --from "$addon" --package "$out" > /dev/null
 cp "$(node -p process.execPath)" "$out/bin/node"
+# The PyTorch side of `bench` (lib/bench/run.ts finds it beside lib/), for hosts that have torch.
+mkdir -p "$out/scripts/bench" "$out/scripts/fixtures"
+cp scripts/bench/*.py "$out/scripts/bench/"
+cp scripts/fixtures/torch_guard.py "$out/scripts/fixtures/"
 
 # The addons' shared libraries (the core addon's; the image addon's libjpeg.so.62), except the
 # C/C++ runtime and anything CUDA.
