@@ -1,5 +1,6 @@
 // layerwise_cuda_emulator.so: the CUDA backend's C ABI (native/cuda/api.h) served by the CPU
-// backend, for tests on machines without a GPU. It is never picked by `--device auto` or shipped;
+// backend, for tests on machines without a GPU. It is never shipped, and the default discovery
+// (layerwise_cuda.so beside layerwise.node) never finds it:
 // a test names it with LAYERWISE_CUDA_LIBRARY=build/Release/layerwise_cuda_emulator.so.
 //
 // What it checks that the CPU runs do not: every path the TypeScript takes for a device whose
