@@ -14,7 +14,8 @@
 // device size of LAYERWISE_CUDA_EMULATOR_MEMORY_MB (default 8192), so the caching, emptyCache and
 // out-of-memory behaviour and statistics are the CUDA backend's.
 //
-// What it cannot check: the CUDA kernels themselves (the arithmetic is the CPU backend's), and
+// LAYERWISE_CUDA_EMULATOR_FAULT_AFTER_ALLOCS=N makes the context report a sticky error after N
+// allocations (see Emulator). What it cannot check: the CUDA kernels themselves (the arithmetic is the CPU backend's), and
 // asynchrony (every kernel completes before it returns).
 #include <sys/mman.h>
 
@@ -45,6 +46,11 @@ struct Emulator {
   bool allow_tf32 = true;    // recorded for `info`-style checks; the CPU arithmetic has no TF32
   void* cpu_ctx = nullptr;
   KernelTable table{};
+  // LAYERWISE_CUDA_EMULATOR_FAULT_AFTER_ALLOCS=N: after N allocations the context reports a sticky
+  // error, as a GPU whose earlier kernel faulted asynchronously (every call still succeeds), so
+  // tests can check that training stops without writing a checkpoint of garbage state.
+  int64_t fault_after_allocs = -1;
+  int64_t allocs = 0;
 };
 
 Emulator& emulator() {
@@ -53,6 +59,8 @@ Emulator& emulator() {
     const char* mb = std::getenv("LAYERWISE_CUDA_EMULATOR_MEMORY_MB");
     const long long value = mb != nullptr ? std::atoll(mb) : 0;
     made->device_bytes = (value > 0 ? value : 8192) * (int64_t{1} << 20);
+    const char* fault = std::getenv("LAYERWISE_CUDA_EMULATOR_FAULT_AFTER_ALLOCS");
+    if (fault != nullptr && *fault != '\0') made->fault_after_allocs = std::atoll(fault);
     return made;
   }();
   return *e;
@@ -109,6 +117,7 @@ Status device_alloc(void*, void** out, int64_t bytes) {
       p = e.pools.take_segment(base, segment, size);
     }
     std::memset(p, 0xFF, static_cast<size_t>(bytes));  // device memory is never zeroed for you
+    e.allocs++;
     *out = p;
     return Status::Ok();
   } catch (const std::bad_alloc&) {
@@ -197,6 +206,14 @@ LW_EMULATOR_EXPORT int layerwise_cuda_set_tf32(void* ctx, int32_t allow) {
 }
 
 LW_EMULATOR_EXPORT int layerwise_cuda_sticky_error(void*, char* error, int error_len) {
-  layerwise::cuda_emulator::copy_text(error, error_len, "");
-  return 0;
+  auto& e = emulator();
+  std::lock_guard<std::mutex> lock(e.mutex);
+  if (e.fault_after_allocs < 0 || e.allocs < e.fault_after_allocs) {
+    layerwise::cuda_emulator::copy_text(error, error_len, "");
+    return 0;
+  }
+  layerwise::cuda_emulator::copy_text(error, error_len,
+      "cudaErrorIllegalAddress: an illegal memory access was encountered (emulated fault after " +
+          std::to_string(e.fault_after_allocs) + " allocations)");
+  return 1;
 }

@@ -2,7 +2,8 @@
 // C ABI over the CPU backend, memory that JS cannot read and that starts as NaN). The arithmetic is
 // the CPU's, so a run on the emulated device must equal the CPU run bit for bit: any difference is
 // a device path of the TypeScript (a tensor left on the CPU, memory read before it is written, state
-// that a checkpoint or a resume loses) that a GPU would also get wrong. The GPU suite itself
+// that a checkpoint or a resume loses) that a GPU would also get wrong. A fault injected into the
+// emulated context checks that a sticky CUDA error never reaches a checkpoint. The GPU suite itself
 // (test/gpu/*.gpu.test.ts) runs against the emulator as the `gpu-emulated` project of
 // vitest.config.mts.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -66,6 +67,25 @@ describe.skipIf(!existsSync(EMULATOR))('the CUDA emulator', () => {
       return r.stdout.trim();
     });
     expect(evals[1]).toEqual(evals[0]);
+  });
+
+  test('a sticky CUDA error stops training before its next checkpoint; --resume in a new process finishes the run', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'lw-emulated-sticky-'));
+    const common = [...base, '--model', 'cnn', '--hidden', '16', '--checkpoint-every', '2'];
+    const straight = runCli([...common, '--device', 'cpu', '--out-dir', out, '--name', 'straight']);
+    expect(straight.status, straight.stderr).toBe(0);
+    // The run makes about 580 allocations; the emulated fault comes after 350, mid-run.
+    const faulted = runCli([...common, '--device', 'cuda', '--out-dir', out, '--name', 'faulted'],
+      { ...onEmulator, LAYERWISE_CUDA_EMULATOR_FAULT_AFTER_ALLOCS: '350' });
+    expect(faulted.status).not.toBe(0);
+    const refused = /checkpoint of step (\d+) in .* not written.*illegal memory access.*emulated fault after 350 allocations/.exec(faulted.stderr);
+    expect(refused, faulted.stderr).not.toBeNull();
+    const dir = path.join(out, 'faulted');
+    const saved = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')).step;
+    expect(saved).toBeLessThan(Number(refused![1]));
+    const resumed = runCli(['train', '--resume', dir, '--json'], onEmulator);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expectSameRun(path.join(out, 'straight'), dir);
   });
 
   test('a cuda run SIGKILLed after its checkpoint and resumed equals the straight CPU run', async () => {
