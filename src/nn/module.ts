@@ -9,7 +9,8 @@ import { ArgumentError, StateDictError } from '../errors';
 import { kernels } from '../native/addon';
 import type { Device } from '../device';
 import { DTYPE_BYTES, Tensor, convertRaw, shapeToString, type MemoryFormat } from '../tensor';
-import { keep } from '../memory';
+import { isGradEnabled } from '../autograd/tape';
+import { keep, scope } from '../memory';
 import type { Parameter } from './parameter';
 
 export interface ModuleToOptions {
@@ -27,12 +28,21 @@ export abstract class Module {
 
   abstract forward(...inputs: Tensor[]): Tensor;
 
-  /** Calls forward (PyTorch's module(x)); a channels-last model first converts 4-D float inputs to NHWC. */
+  /**
+   * Calls forward (PyTorch's module(x)); a channels-last model first converts 4-D float inputs to
+   * NHWC. Without gradients (noGrad: evaluation, the probe's restores) the call is its own scope:
+   * the module's intermediates are freed when it returns, not when the caller's scope ends, so an
+   * evaluation holds about one block's activations instead of the whole forward's (as PyTorch
+   * frees a tensor at its last use). With gradients the tape needs them until backward.
+   */
   call(...inputs: Tensor[]): Tensor {
-    if (this.memoryFormat === 'channelsLast') {
-      inputs = inputs.map((x) => (x.ndim === 4 && x.isFloatingPoint ? x.to({ memoryFormat: 'channelsLast' }) : x));
-    }
-    return this.forward(...inputs);
+    const run = () => {
+      if (this.memoryFormat === 'channelsLast') {
+        inputs = inputs.map((x) => (x.ndim === 4 && x.isFloatingPoint ? x.to({ memoryFormat: 'channelsLast' }) : x));
+      }
+      return this.forward(...inputs);
+    };
+    return isGradEnabled() ? run() : scope(run);
   }
 
   /** The device of this module's parameters (of its buffers when it has none; 'cpu' when empty). */
