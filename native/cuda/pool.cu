@@ -64,6 +64,17 @@ inline bool narrow_indices(int64_t batch, int64_t channels, int64_t plane_a, int
   return batch * channels * plane < (int64_t{1} << 32);
 }
 
+// The checked window of a pooling call as its functors take it.
+Status window(const char* op, int64_t batch, int64_t channels, int64_t in_h, int64_t in_w, int64_t out_h,
+              int64_t out_w, int64_t kernel_h, int64_t kernel_w, int64_t stride_h, int64_t stride_w, int64_t pad_h,
+              int64_t pad_w, bool channels_last, Geometry* g) {
+  LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
+                             pad_h, pad_w));
+  *g = Geometry{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
+                channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
+  return Status::Ok();
+}
+
 // Element i of a (batch, channels, h, w) tensor in either layout: its (plane position, channel,
 // batch), and the offset of position `at` (row-major in h * w) of the same (batch, channel).
 struct Coord {
@@ -277,13 +288,12 @@ Status maxpool2d_forward(Context& ctx, void* y, int32_t* indices, const void* x,
                          int64_t pad_w, bool channels_last) {
   const char* op = "maxpool2d_forward";
   LW_STATUS_TRY(check_context(ctx, op));
-  LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
-                             pad_h, pad_w));
+  Geometry g;
+  LW_STATUS_TRY(window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                       pad_w, channels_last, &g));
   if (in_h * in_w > std::numeric_limits<int32_t>::max())
     return Status::Invalid(op, "in_h * in_w does not fit the int32 indices (" +
                                    describe({{"in_h", in_h}, {"in_w", in_w}}) + ")");
-  const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * out_h * out_w,
@@ -332,10 +342,9 @@ Status avgpool2d_forward(Context& ctx, void* y, const void* x, DType dtype, int6
                          bool count_include_pad, bool channels_last) {
   const char* op = "avgpool2d_forward";
   LW_STATUS_TRY(check_context(ctx, op));
-  LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
-                             pad_h, pad_w));
-  const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
+  Geometry g;
+  LW_STATUS_TRY(window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                       pad_w, channels_last, &g));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * out_h * out_w,
@@ -349,10 +358,9 @@ Status avgpool2d_backward(Context& ctx, void* dx, const void* dy, DType dtype, i
                           bool count_include_pad, bool channels_last) {
   const char* op = "avgpool2d_backward";
   LW_STATUS_TRY(check_context(ctx, op));
-  LW_STATUS_TRY(check_window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w,
-                             pad_h, pad_w));
-  const Geometry g{channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w,
-                   channels_last, narrow_indices(batch, channels, in_h * in_w, out_h * out_w)};
+  Geometry g;
+  LW_STATUS_TRY(window(op, batch, channels, in_h, in_w, out_h, out_w, kernel_h, kernel_w, stride_h, stride_w, pad_h,
+                       pad_w, channels_last, &g));
   return dispatch_float(dtype, op, [&](auto tag) {
     using T = decltype(tag);
     return launch_for(ctx, op, batch * channels * in_h * in_w,
