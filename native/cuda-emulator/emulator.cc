@@ -66,22 +66,11 @@ Emulator& emulator() {
   return *e;
 }
 
-std::string mib(int64_t bytes) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%lld bytes (%.1f MiB)", static_cast<long long>(bytes),
-                static_cast<double>(bytes) / (1 << 20));
-  return text;
-}
-
 // The CUDA allocator's message (native/cuda/allocator.cu), with the emulated device's sizes.
 Status out_of_memory(const Emulator& e, int64_t asked, int64_t segment) {
-  const cuda::PoolStats& s = e.pools.stats;
   return Status::Error(StatusCode::kOutOfMemory, "alloc",
-                       "out of device memory: asked " + mib(asked) +
-                           (segment > 0 ? " (a segment of " + mib(segment) + ")" : std::string()) + ", free " +
-                           mib(e.device_bytes - s.reserved_bytes) + " of " + mib(e.device_bytes) +
-                           " on the device, the cache holds " + mib(s.reserved_bytes) + " (" +
-                           mib(s.allocated_bytes) + " allocated)");
+                       cuda::out_of_memory_message(asked, segment, e.device_bytes - e.pools.stats.reserved_bytes,
+                                                   e.device_bytes, e.pools.stats));
 }
 
 void release_free_segments(Emulator& e) {

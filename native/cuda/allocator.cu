@@ -31,13 +31,6 @@ struct StagingSlot {
   bool pending = false;
 };
 
-std::string mib(int64_t bytes) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%lld bytes (%.1f MiB)", static_cast<long long>(bytes),
-                static_cast<double>(bytes) / (1 << 20));
-  return text;
-}
-
 }  // namespace
 
 struct Allocator {
@@ -70,13 +63,9 @@ Status out_of_memory(Allocator& a, const char* op, int64_t asked, int64_t segmen
   size_t free_bytes = 0, total_bytes = 0;
   (void)cudaMemGetInfo(&free_bytes, &total_bytes);
   (void)cudaGetLastError();
-  const PoolStats& s = a.pools.stats;
   return Status::Error(StatusCode::kOutOfMemory, op,
-                       "out of device memory: asked " + mib(asked) +
-                           (segment > 0 ? " (a segment of " + mib(segment) + ")" : std::string()) + ", free " +
-                           mib(static_cast<int64_t>(free_bytes)) + " of " + mib(static_cast<int64_t>(total_bytes)) +
-                           " on the device, the cache holds " + mib(s.reserved_bytes) + " (" + mib(s.allocated_bytes) +
-                           " allocated)");
+                       out_of_memory_message(asked, segment, static_cast<int64_t>(free_bytes),
+                                             static_cast<int64_t>(total_bytes), a.pools.stats));
 }
 
 // A new segment for `size` (rounded) bytes, taken from its start: cudaMalloc, and once more after

@@ -20,7 +20,9 @@
 //     one recorded after the free, so the copy overlaps everything enqueued after that event.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <set>
+#include <string>
 #include <unordered_map>
 
 namespace layerwise::cuda {
@@ -47,6 +49,24 @@ void export_stats(const PoolStats& s, Out* out) {
   out->num_cache_hits = s.num_cache_hits;
   out->num_device_mallocs = s.num_device_mallocs;
   out->num_device_frees = s.num_device_frees;
+}
+
+// "N bytes (X MiB)".
+inline std::string bytes_and_mib(int64_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%lld bytes (%.1f MiB)", static_cast<long long>(bytes),
+                static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// The out-of-memory message: the bytes asked (and the segment tried, when > 0), the device's free
+// and total memory and what the cache holds. Shared by the CUDA allocator and the emulator.
+inline std::string out_of_memory_message(int64_t asked, int64_t segment, int64_t free_bytes, int64_t total_bytes,
+                                         const PoolStats& s) {
+  return "out of device memory: asked " + bytes_and_mib(asked) +
+         (segment > 0 ? " (a segment of " + bytes_and_mib(segment) + ")" : std::string()) + ", free " +
+         bytes_and_mib(free_bytes) + " of " + bytes_and_mib(total_bytes) + " on the device, the cache holds " +
+         bytes_and_mib(s.reserved_bytes) + " (" + bytes_and_mib(s.allocated_bytes) + " allocated)";
 }
 
 enum class CopyWait { kNone, kAfterFree, kAll };
